@@ -1,0 +1,81 @@
+"""jseval: evaluate untrusted JavaScript in fresh V8 sandboxes.
+
+The public API is what this module exports; everything in `evaluator._*` is private.
+"""
+
+from __future__ import annotations
+
+from evaluator._bridge import v8_version
+from evaluator._evaluator import Evaluator
+from evaluator._service import EvaluationService, LocalService, ServiceStats
+from evaluator.errors import (
+    ErrorKind,
+    EvaluationFailed,
+    EvaluationTimeout,
+    JSRuntimeError,
+    JSSyntaxError,
+    JsevalError,
+    MemoryLimitExceeded,
+    OutputLimitExceeded,
+    RequestRejected,
+    SandboxFailure,
+    ServiceBusy,
+    ServiceUnavailable,
+    UnserializableResult,
+)
+from evaluator.models import (
+    Action,
+    ErrorInfo,
+    EvaluationRequest,
+    EvaluationResult,
+    FetchRecord,
+    LogEntry,
+    PendingTimer,
+    Stats,
+    StoreOp,
+    Timers,
+    check_request,
+)
+from evaluator.settings import Settings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Action",
+    "ErrorInfo",
+    "ErrorKind",
+    "EvaluationFailed",
+    "EvaluationRequest",
+    "EvaluationResult",
+    "EvaluationService",
+    "EvaluationTimeout",
+    "Evaluator",
+    "FetchRecord",
+    "JSRuntimeError",
+    "JSSyntaxError",
+    "JsevalError",
+    "LocalService",
+    "LogEntry",
+    "MemoryLimitExceeded",
+    "OutputLimitExceeded",
+    "PendingTimer",
+    "RequestRejected",
+    "SandboxFailure",
+    "ServiceBusy",
+    "ServiceStats",
+    "ServiceUnavailable",
+    "Settings",
+    "Stats",
+    "StoreOp",
+    "Timers",
+    "UnserializableResult",
+    "__version__",
+    "check_request",
+    "v8_version",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type):
+        _obj.__module__ = "evaluator"
+del _name, _obj

@@ -1,0 +1,326 @@
+"""The whole bridge to V8: the only module that imports `py_mini_racer`.
+
+We drive mini-racer's C entry points (`mr_init_context`, `mr_eval`, `mr_call_function`,
+`mr_cancel_task`, `mr_free_context`) directly instead of through `MiniRacer`, for three reasons:
+
+- `MiniRacer()` runs a timer prelude whose `var __timer_manager`/`setTimeout` cannot be deleted
+  (SPEC section 3 wants every internal name gone);
+- its synchronous helpers hop through an asyncio loop per context, and awaiting a promise of a busy
+  isolate blocks that loop for good; here every call is a task whose completion is a callback, and
+  the caller waits on a lock with a deadline, so a deadline can always be kept;
+- `wrap_py_function` hands JavaScript a Python traceback; this bridge has no Python callbacks that
+  return values at all (see `Isolate.make_signal`).
+
+These entry points are private API, so `pyproject.toml` pins mini-racer and
+`tests/evaluator/test_bridge.py` checks every behaviour relied on here.
+
+Threading: V8 runs each isolate on its own thread (mini-racer's message pump). Task results
+arrive through one ctypes callback on that thread; it only decodes a primitive and releases the
+waiter's lock. Microtasks run between tasks (mini-racer's `kExplicit` checkpoint), so a task posted
+after another runs only once the first one's microtasks have drained.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import py_mini_racer
+from py_mini_racer import _dll as _mr_dll  # mr_callback_func: the C callback type
+from py_mini_racer._objects import _MiniRacerTypes as _T
+
+__all__ = [
+    "MINI_RACER_VERSION",
+    "Isolate",
+    "Reply",
+    "Task",
+    "init_v8",
+    "v8_version",
+]
+
+MINI_RACER_VERSION: Final = "0.14.1"
+
+# V8 flags, set once per process before the first isolate. mini-racer's own default is
+# `--single-threaded` (no V8 worker threads, so an isolate's work stays on its pump thread);
+# we keep it and add nothing that changes JavaScript semantics.
+V8_FLAGS: Final = ("--single-threaded",)
+
+_ERROR_KINDS: Final = {
+    _T.parse_exception: "parse_error",
+    _T.execute_exception: "exec_error",
+    _T.oom_exception: "oom",
+    _T.timeout_exception: "terminated",
+    _T.terminated_exception: "terminated",
+    _T.value_exception: "exec_error",
+    _T.key_exception: "exec_error",
+}
+_HANDLE_TYPES: Final = frozenset(
+    {_T.function, _T.array, _T.object, _T.promise, _T.symbol, _T.shared_array_buffer}
+)
+
+_init_lock = threading.Lock()
+_dll: Any = None
+
+
+def init_v8() -> Any:
+    """Load and initialise V8 once per process (idempotent); return the DLL handle."""
+    global _dll
+    with _init_lock:
+        if _dll is None:
+            try:
+                _dll = py_mini_racer.init_mini_racer(flags=V8_FLAGS)
+            except py_mini_racer.LibAlreadyInitializedError:
+                # Someone in this process initialised mini-racer first (with its default
+                # `--single-threaded`); the isolates we make are the same.
+                _dll = py_mini_racer.init_mini_racer(ignore_duplicate_init=True)
+        return _dll
+
+
+def v8_version() -> str:
+    """The V8 version string, e.g. `14.4.258.23`."""
+    return str(init_v8().mr_v8_version().decode("ascii"))
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a finished task gave back.
+
+    `kind` is `value` for a completed call; otherwise the failure as mini-racer classified it:
+    `parse_error`, `exec_error` (uncaught exception; `text` is V8's message with position),
+    `oom` (hard heap limit), `terminated` (cancelled or stopped).
+    """
+
+    kind: str
+    value: Any = None
+    handle: Any = None  # raw value handle of a function/array/object; owned by the isolate
+
+    @property
+    def ok(self) -> bool:
+        return self.kind == "value"
+
+    @property
+    def text(self) -> str:
+        return self.value if isinstance(self.value, str) else ""
+
+
+class _Waiter:
+    """One outstanding task or signal: a lock the callback releases, and the reply."""
+
+    __slots__ = ("ctx", "lock", "on_signal", "reply")
+
+    def __init__(self, ctx: int, on_signal: Callable[[], None] | None = None) -> None:
+        self.ctx = ctx
+        self.lock = threading.Lock()
+        self.reply: Reply | None = None
+        self.on_signal = on_signal
+        if on_signal is None:
+            self.lock.acquire()
+
+
+_waiters: dict[int, _Waiter] = {}
+_ids = itertools.count(1)
+
+
+def _decode(raw: Any) -> Reply:
+    contents = raw.contents
+    typ = contents.type
+    value = contents.value
+    if typ == _T.str_utf8:
+        return Reply("value", value.bytes_val[0 : contents.len].decode("utf-8", "replace"))
+    error_kind = _ERROR_KINDS.get(typ)
+    if error_kind is not None:
+        return Reply(error_kind, value.bytes_val[0 : contents.len].decode("utf-8", "replace"))
+    if typ == _T.integer:
+        return Reply("value", int(value.int_val))
+    if typ == _T.double:
+        return Reply("value", float(value.double_val))
+    if typ == _T.bool:
+        return Reply("value", value.int_val == 1)
+    if typ in (_T.null, _T.undefined):
+        return Reply("value", None)
+    if typ in _HANDLE_TYPES:
+        return Reply("value", None, handle=raw)
+    return Reply("value", None)
+
+
+@_mr_dll.mr_callback_func
+def _on_callback(callback_id: int, raw: Any) -> None:
+    # Runs on the isolate's thread, which is blocked until we return: decode, release, leave.
+    waiter = _waiters.get(callback_id)
+    if waiter is None:
+        return
+    if waiter.on_signal is not None:
+        _dll.mr_free_value(waiter.ctx, raw)
+        waiter.on_signal()
+        return
+    del _waiters[callback_id]
+    reply = _decode(raw)
+    if reply.handle is None:
+        _dll.mr_free_value(waiter.ctx, raw)
+    waiter.reply = reply
+    waiter.lock.release()
+
+
+class Task:
+    """A call or eval posted to an isolate; `wait()` for its reply with a deadline."""
+
+    __slots__ = ("_isolate", "_waiter", "callback_id", "task_id")
+
+    def __init__(self, isolate: Isolate, callback_id: int, waiter: _Waiter) -> None:
+        self._isolate = isolate
+        self.callback_id = callback_id
+        self._waiter = waiter
+        self.task_id = 0
+
+    def wait(self, timeout_s: float | None = None) -> Reply | None:
+        """The reply, or None if it did not come within `timeout_s` seconds."""
+        if timeout_s is not None and timeout_s <= 0:
+            acquired = self._waiter.lock.acquire(blocking=False)
+        else:
+            acquired = self._waiter.lock.acquire(timeout=-1 if timeout_s is None else timeout_s)
+        if not acquired:
+            return None
+        self._waiter.lock.release()  # let other waiters of the same task through
+        return self._waiter.reply
+
+    @property
+    def done(self) -> bool:
+        return self._waiter.reply is not None
+
+    def cancel(self) -> None:
+        """Cancel the task; if it is running, V8 terminates it (uncatchable)."""
+        self._isolate._cancel(self.task_id)
+
+
+class Isolate:
+    """One V8 isolate with one context, created without mini-racer's timer prelude.
+
+    Not thread-safe for posting; `close()` may be called from any thread except the isolate's.
+    """
+
+    def __init__(self) -> None:
+        dll = init_v8()
+        self._dll = dll
+        self._ctx: int = dll.mr_init_context(_on_callback)
+        self._lock = threading.Lock()
+        self._closed = False
+        self._own_ids: list[int] = []
+
+    # -- tasks ---------------------------------------------------------------------------
+
+    def _new_waiter(self) -> tuple[int, _Waiter]:
+        callback_id = next(_ids)
+        waiter = _Waiter(self._ctx)
+        _waiters[callback_id] = waiter
+        return callback_id, waiter
+
+    def _string(self, text: str) -> Any:
+        data = text.encode("utf-8", "surrogatepass")
+        return self._dll.mr_alloc_string_val(self._ctx, data, len(data), _T.str_utf8)
+
+    def eval(self, code: str) -> Task:
+        """Post `code` as a classic script (origin `<anonymous>`)."""
+        callback_id, waiter = self._new_waiter()
+        task = Task(self, callback_id, waiter)
+        handle = self._string(code)
+        with self._lock:
+            if self._closed:
+                return self._closed_task(task, waiter)
+            task.task_id = self._dll.mr_eval(self._ctx, handle, callback_id)
+        self._dll.mr_free_value(self._ctx, handle)
+        return task
+
+    def call(self, function: Any, this: str, argv: Any) -> Task:
+        """Post `function.call(this, ...argv)`; `this` is passed as a JS string."""
+        callback_id, waiter = self._new_waiter()
+        task = Task(self, callback_id, waiter)
+        this_handle = self._string(this)
+        with self._lock:
+            if self._closed:
+                return self._closed_task(task, waiter)
+            task.task_id = self._dll.mr_call_function(
+                self._ctx, function, this_handle, argv, callback_id
+            )
+        self._dll.mr_free_value(self._ctx, this_handle)
+        return task
+
+    def _closed_task(self, task: Task, waiter: _Waiter) -> Task:
+        _waiters.pop(task.callback_id, None)
+        waiter.reply = Reply("terminated", "isolate closed")
+        waiter.lock.release()
+        return task
+
+    def _cancel(self, task_id: int) -> None:
+        with self._lock:
+            if not self._closed and task_id:
+                self._dll.mr_cancel_task(self._ctx, task_id)
+
+    # -- set-up calls (only while the isolate is idle: they block on its thread) ----------
+
+    def push(self, array: Any, value: Any) -> None:
+        """`array.push(value)` for handles; used while preparing, never on a busy isolate."""
+        raw = self._dll.mr_array_push(self._ctx, array, value)
+        self._dll.mr_free_value(self._ctx, raw)
+
+    def make_signal(self, on_signal: Callable[[], None]) -> Any:
+        """A JS function that, when called, runs `on_signal()` on the isolate's thread.
+
+        Its arguments are ignored: reading them would need the isolate, which is blocked in
+        the call. `on_signal` must only record and cancel; it must not call into this isolate
+        except `cancel_running()`.
+        """
+        callback_id = next(_ids)
+        _waiters[callback_id] = _Waiter(self._ctx, on_signal)
+        self._own_ids.append(callback_id)
+        return self._dll.mr_make_js_callback(self._ctx, callback_id)
+
+    # -- limits --------------------------------------------------------------------------
+
+    def set_memory_limit(self, limit_bytes: int) -> None:
+        """Hard heap limit: past it (checked after each GC) V8 terminates the running JS."""
+        with self._lock:
+            if not self._closed:
+                self._dll.mr_set_hard_memory_limit(self._ctx, limit_bytes)
+                self._dll.mr_set_soft_memory_limit(self._ctx, limit_bytes * 3 // 4)
+
+    def memory_limit_reached(self) -> bool:
+        with self._lock:
+            return (not self._closed) and bool(self._dll.mr_hard_memory_limit_reached(self._ctx))
+
+    # -- teardown ------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Free the isolate. Stops any JavaScript still running (microtask loops included).
+
+        Blocks until V8's thread has stopped (about a millisecond; longer only while V8 is
+        inside one uninterruptible builtin). Idempotent.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._dll.mr_free_context(self._ctx)
+        for callback_id in self._own_ids:
+            _waiters.pop(callback_id, None)
+        # Release anyone still waiting on a task of this isolate.
+        for callback_id, waiter in list(_waiters.items()):
+            if waiter.ctx == self._ctx and waiter.on_signal is None:
+                if _waiters.pop(callback_id, None) is not None:
+                    waiter.reply = Reply("terminated", "isolate closed")
+                    waiter.lock.release()
+
+    def __del__(self) -> None:
+        # Isolates are closed explicitly by their owner; this only guards against leaks.
+        if not getattr(self, "_closed", True):
+            try:
+                self.close()
+            except Exception:  # noqa: BLE001 - interpreter teardown
+                pass
+

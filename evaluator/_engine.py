@@ -1,0 +1,186 @@
+"""One evaluation, request to result, in this process: the part every front end shares.
+
+`Engine.run()` takes a validated request, a sandbox from the pool and the host capabilities,
+drives the sandbox and turns what it reported into an `EvaluationResult`. The in-process
+`Evaluator` calls it directly; worker processes call it for the service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from evaluator._pool import SandboxPool
+from evaluator._sandbox import HostCapability, RunOutcome, SandboxConfig
+from evaluator.errors import EvaluationFailed, SandboxFailure
+from evaluator.models import EvaluationRequest, EvaluationResult
+from evaluator.settings import Settings
+
+__all__ = ["Engine", "dumps_json"]
+
+logger = logging.getLogger("jseval.engine")
+
+_MIB = 1024 * 1024
+
+
+def dumps_json(value: Any) -> str:
+    """JSON text of request data; stdlib json for what orjson refuses (integers past 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
+
+
+def crypto_key(random_seed: int | None) -> str:
+    """The 256-bit key of the sandbox's crypto: from the seed when set, else from the OS."""
+    if random_seed is None:
+        return os.urandom(32).hex()
+    return hashlib.sha256(b"jseval crypto seed\0" + str(random_seed).encode()).hexdigest()
+
+
+def start_message(request: EvaluationRequest, settings: Settings, memory_bytes: int) -> dict[str, Any]:
+    return {
+        "op": "start",
+        "code": request.code,
+        "mode": request.mode,
+        "args": request.args,
+        "globals": request.globals,
+        "store": request.store,
+        "appsmith": {k: v for k, v in request.appsmith.items() if k != "store"},
+        "wait_for_timers": request.wait_for_timers,
+        "clock": request.clock,
+        "now_ms": request.now_ms,
+        "random_seed": None if request.random_seed is None else str(request.random_seed),
+        "fetch": request.fetch,
+        "crypto_key": crypto_key(request.random_seed),
+        "limits": {
+            "max_result_bytes": settings.max_result_bytes,
+            "max_log_entries": settings.max_log_entries,
+            "max_log_bytes": settings.max_log_bytes,
+            "max_timers": settings.max_timers,
+            "memory_bytes": memory_bytes,
+        },
+    }
+
+
+def apply_store_ops(initial: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:
+    """The final store: the initial one with every recorded change applied, in order."""
+    store = dict(initial)
+    for op in ops:
+        kind = op.get("op")
+        if kind == "set":
+            store[op["key"]] = op.get("value")
+        elif kind == "remove":
+            store.pop(op["key"], None)
+        elif kind == "clear":
+            store.clear()
+    return store
+
+
+def error_info(failure: EvaluationFailed) -> dict[str, Any]:
+    return {
+        "kind": failure.kind,
+        "name": failure.name,
+        "message": failure.message,
+        "line": failure.line,
+        "column": failure.column,
+        "stack": failure.stack,
+    }
+
+
+def assemble(
+    request: EvaluationRequest, outcome: RunOutcome, wall_ms: float, queue_ms: float
+) -> EvaluationResult:
+    """Validate what the sandbox reported and shape it as the SPEC's result."""
+    ok = outcome.ok and outcome.failure is None
+    data = {
+        "ok": ok,
+        "result": outcome.result if ok else None,
+        "result_type": outcome.result_type if ok else None,
+        "error": None if ok or outcome.failure is None else error_info(outcome.failure),
+        "logs": outcome.logs,
+        "logs_truncated": outcome.logs_truncated,
+        "actions": outcome.actions,
+        "store": apply_store_ops(request.store, outcome.store_ops),
+        "store_ops": outcome.store_ops,
+        "timers": {"pending": outcome.timers},
+        "fetches": outcome.fetches,
+        "stats": {"wall_ms": round(wall_ms, 3), "queue_ms": round(queue_ms, 3)},
+    }
+    if not ok and outcome.failure is None:
+        data["error"] = error_info(SandboxFailure("the sandbox ended without a result"))
+    try:
+        return EvaluationResult.model_validate(data)
+    except (ValidationError, KeyError, TypeError):
+        # The sandbox's report did not have the promised shape: never expected, never a 500.
+        return failed_result(SandboxFailure("the sandbox sent a malformed report"), wall_ms, queue_ms)
+
+
+def failed_result(failure: EvaluationFailed, wall_ms: float, queue_ms: float) -> EvaluationResult:
+    return EvaluationResult(
+        ok=False,
+        error=error_info(failure),  # type: ignore[arg-type]
+        stats={"wall_ms": round(wall_ms, 3), "queue_ms": round(queue_ms, 3)},  # type: ignore[arg-type]
+    )
+
+
+class Engine:
+    """Runs evaluations in this process, on sandboxes from its own warm pool."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        capabilities: Sequence[HostCapability] = (),
+        pool_size: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.capabilities = tuple(capabilities)
+        self.pool = SandboxPool(
+            settings.pool_size if pool_size is None else pool_size,
+            SandboxConfig(allow_wasm=settings.allow_wasm),
+        )
+
+    def start(self) -> None:
+        self.pool.start()
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def run(self, request: EvaluationRequest, queue_ms: float = 0.0) -> EvaluationResult:
+        """Evaluate `request` (already checked against the settings) and return its result."""
+        settings = self.settings
+        started = time.monotonic()
+        timeout_ms = request.timeout_ms or settings.default_timeout_ms
+        memory_bytes = (request.memory_mb or settings.default_memory_mb) * _MIB
+        deadline = started + timeout_ms / 1000.0
+        try:
+            sandbox = self.pool.acquire()
+        except Exception:  # noqa: BLE001 - the sandbox itself failed: kind internal
+            logger.exception("could not prepare a sandbox")
+            return failed_result(
+                SandboxFailure("could not prepare a sandbox"),
+                (time.monotonic() - started) * 1000,
+                queue_ms,
+            )
+        try:
+            outcome = sandbox.run(
+                start_message(request, settings, memory_bytes),
+                deadline,
+                memory_bytes,
+                self.capabilities,
+            )
+        except Exception:  # noqa: BLE001 - top-level boundary: kind internal, never a crash
+            logger.exception("sandbox driver failed")
+            outcome = RunOutcome(failure=SandboxFailure("the sandbox failed"))
+        finally:
+            self.pool.discard(sandbox)
+        wall_ms = (time.monotonic() - started) * 1000
+        return assemble(request, outcome, wall_ms, queue_ms)

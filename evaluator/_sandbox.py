@@ -1,0 +1,422 @@
+"""One sandbox: a fresh isolate with the runtime loaded, used for exactly one evaluation.
+
+`Sandbox()` does the expensive part (isolate, runtime bundle, signals) so a pool can do it ahead
+of time; `Sandbox.run()` drives one evaluation to its end and returns what it learned. The
+owner closes the isolate afterwards, whatever happened.
+
+The driver is the evaluation's event loop. It posts tasks to the isolate (start, poll, tick,
+deliver, flush: see `shims/70_run.js`), waits for their replies with a deadline, and decides what
+comes next: fire due timers, sleep until the next one, hand new requests to host capabilities
+(fetch), deliver their results. Microtasks drain between tasks, so a `poll` reply always
+describes a quiet isolate. Every wait is bounded by the deadline; past it the running JavaScript
+is terminated, so nothing a sandbox does can hold the driver (a microtask loop, which no task
+owns, is stopped by closing the isolate).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+from evaluator._bridge import Isolate, Reply, Task
+from evaluator.errors import (
+    FAILURE_BY_KIND,
+    EvaluationFailed,
+    EvaluationTimeout,
+    JSRuntimeError,
+    JSSyntaxError,
+    MemoryLimitExceeded,
+    OutputLimitExceeded,
+    SandboxFailure,
+)
+from shims import bundle
+
+__all__ = [
+    "CapabilitySession",
+    "HostCapability",
+    "RunOutcome",
+    "Sandbox",
+    "SandboxConfig",
+    "parse_compile_error",
+]
+
+_PREPARE_TIMEOUT_S = 10.0
+# After a termination, how long a last `flush` may take to hand back the records made so far.
+_FLUSH_GRACE_S = 0.05
+# While nothing is pending and the result has not settled, how often to look again (V8 may
+# still run a FinalizationRegistry callback that settles it).
+_IDLE_POLL_S = 0.025
+# At most this many timer firings are posted in one batch before the next poll.
+_TICK_BATCH = 32
+# Slices of a long wait, so that a signal (memory, limit) is noticed promptly.
+_WAIT_SLICE_S = 0.02
+
+_POLL = '{"op":"poll"}'
+_TICK = '{"op":"tick"}'
+_FLUSH = '{"op":"flush"}'
+_SIGNALS = ("memory", "limit")
+# Lines the compile wrapper puts before the user's code: script and function code compile as a
+# Function body ("(function anonymous(\n) {\n"), expressions as "return (\n" inside one.
+_SYNTAX_LINE_OFFSET = {"script": 2, "function": 2, "expression": 3}
+_MESSAGE_HEAD = re.compile(r"^(?P<resource>.*?):(?P<line>\d+): (?P<name>\w*): (?P<message>.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxConfig:
+    """Per-process runtime settings, fixed when a sandbox is prepared."""
+
+    allow_wasm: bool = False
+
+
+class CapabilitySession(Protocol):
+    """The host half of one capability (fetch) for one evaluation."""
+
+    def handle(self, records: list[dict[str, Any]]) -> None:
+        """New requests from the sandbox (the capability's outbox channel)."""
+
+    def take_deliveries(self) -> list[dict[str, Any]]:
+        """Results ready for the sandbox; the driver hands them over in a `deliver` op."""
+
+    def busy(self) -> bool:
+        """Whether work is outstanding (the driver keeps waiting for it)."""
+
+    def close(self) -> list[dict[str, Any]]:
+        """Cancel what is outstanding; return the capability's records for the result."""
+
+
+class HostCapability(Protocol):
+    """A capability's host half: one session per evaluation, fed from an outbox channel."""
+
+    channel: str
+
+    def open_session(self, wake: threading.Event, deadline: float) -> CapabilitySession: ...
+
+
+@dataclass
+class RunOutcome:
+    """What `Sandbox.run` learned: the records, and either a result or a failure."""
+
+    ok: bool = False
+    result: Any = None
+    result_type: str | None = None
+    failure: EvaluationFailed | None = None
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    logs_truncated: bool = False
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    store_ops: list[dict[str, Any]] = field(default_factory=list)
+    timers: list[dict[str, Any]] = field(default_factory=list)
+    fetches: list[dict[str, Any]] = field(default_factory=list)
+
+
+def parse_compile_error(text: str, mode: str, code: str) -> EvaluationFailed:
+    """Turn V8's message for an uncaught compile error into a failure with a user position.
+
+    The message reads `<code>:5: SyntaxError: Unexpected identifier 'bar'`, then the source line,
+    then a caret line under the offending token; its line number counts the wrapper's lines.
+    """
+    lines = text.split("\n")
+    head = _MESSAGE_HEAD.match(lines[0]) if lines else None
+    if head is None:
+        return JSSyntaxError("the code does not parse")
+    name = head.group("name") or "SyntaxError"
+    message = head.group("message")
+    if name != "SyntaxError":
+        # e.g. a RangeError for code nested too deeply to parse: the parser gave up.
+        return JSRuntimeError(message, name=name, stack=f"{name}: {message}")
+    user_lines = code.split("\n")
+    line = int(head.group("line")) - _SYNTAX_LINE_OFFSET.get(mode, 0)
+    column: int | None = lines[2].index("^") + 1 if len(lines) >= 3 and "^" in lines[2] else None
+    if line < 1:
+        line, column = 1, 1
+    elif line > len(user_lines):  # "Unexpected end of input": just past the last line
+        line = len(user_lines)
+        column = len(user_lines[-1]) + 1
+    return JSSyntaxError(message, line=line, column=column, stack=f"SyntaxError: {message}")
+
+
+class Sandbox:
+    """A prepared isolate: runtime loaded, signals wired, waiting for one evaluation."""
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self._config = config or SandboxConfig()
+        self._isolate = Isolate()
+        self.abort_kind: str | None = None
+        self._running: list[Task] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        try:
+            self._prepare()
+        except BaseException:
+            self._isolate.close()
+            raise
+
+    def _prepare(self) -> None:
+        isolate = self._isolate
+        control = isolate.eval(bundle()).wait(_PREPARE_TIMEOUT_S)
+        empty = isolate.eval("[]").wait(_PREPARE_TIMEOUT_S)
+        signals = isolate.eval("[]").wait(_PREPARE_TIMEOUT_S)
+        for reply in (control, empty, signals):
+            if reply is None or reply.handle is None:
+                raise SandboxFailure("the sandbox runtime did not load")
+        assert control is not None and empty is not None and signals is not None
+        self._control = control.handle
+        self._argv = empty.handle
+        for kind in _SIGNALS:
+            isolate.push(signals.handle, isolate.make_signal(self._signal_handler(kind)))
+        message = orjson.dumps(
+            {"op": "prepare", "signals": list(_SIGNALS), "allow_wasm": self._config.allow_wasm}
+        ).decode()
+        prepared = isolate.call(self._control, message, signals.handle).wait(_PREPARE_TIMEOUT_S)
+        if prepared is None or not prepared.ok:
+            raise SandboxFailure("the sandbox runtime did not load")
+
+    def _signal_handler(self, kind: str) -> Callable[[], None]:
+        def on_signal() -> None:
+            # On the isolate's thread, inside the JS call: record, terminate, wake the driver.
+            if self.abort_kind is None:
+                self.abort_kind = kind
+            with self._lock:
+                running = list(self._running)
+            for task in running:
+                task.cancel()
+            self._wake.set()
+
+        return on_signal
+
+    @property
+    def closed(self) -> bool:
+        return self._isolate.closed
+
+    def close(self) -> None:
+        """Free the isolate (stops any JavaScript still running)."""
+        self._isolate.close()
+
+    def _post(self, message: str) -> Task:
+        task = self._isolate.call(self._control, message, self._argv)
+        with self._lock:
+            self._running = [t for t in self._running if not t.done]
+            self._running.append(task)
+        return task
+
+    # -- the driver ----------------------------------------------------------------------
+
+    def run(
+        self,
+        start_message: dict[str, Any],
+        deadline: float,
+        memory_bytes: int,
+        capabilities: Sequence[HostCapability] = (),
+    ) -> RunOutcome:
+        """Drive one evaluation until it ends or `deadline` (a time.monotonic()) passes."""
+        outcome = RunOutcome()
+        sessions = {cap.channel: cap.open_session(self._wake, deadline) for cap in capabilities}
+        self._isolate.set_memory_limit(memory_bytes)
+        try:
+            self._drive(start_message, deadline, outcome, sessions)
+        finally:
+            for session in sessions.values():
+                outcome.fetches.extend(session.close())
+        return outcome
+
+    def _drive(
+        self,
+        start_message: dict[str, Any],
+        deadline: float,
+        outcome: RunOutcome,
+        sessions: dict[str, CapabilitySession],
+    ) -> None:
+        start = self._post(orjson.dumps(start_message).decode())
+        batch = [start, self._post(_POLL)]
+        while True:
+            replies = self._wait_batch(batch, deadline)
+            if replies is None:
+                self._terminate(outcome)
+                return
+            compile_error: Reply | None = None
+            last: dict[str, Any] | None = None
+            for task, reply in zip(batch, replies, strict=True):
+                if reply.ok:
+                    last = self._absorb(reply, outcome, sessions)
+                    if last is None:
+                        outcome.failure = SandboxFailure("the sandbox sent an invalid reply")
+                        return
+                    continue
+                aborted = self._abort_failure()
+                if aborted is None and task is start and reply.kind == "exec_error":
+                    compile_error = reply
+                else:
+                    self._terminate(outcome, aborted or self._failure_of(reply))
+                    return
+            if last is None:
+                outcome.failure = SandboxFailure("the sandbox sent no reply")
+                return
+            if compile_error is not None:
+                if last["phase"] == "syntax":
+                    outcome.failure = parse_compile_error(
+                        compile_error.text, start_message["mode"], start_message["code"]
+                    )
+                else:
+                    outcome.failure = SandboxFailure("the sandbox failed to start")
+                return
+            if last["phase"] == "done":
+                self._finish(last, outcome)
+                return
+            if last["phase"] not in ("running", "settled"):
+                outcome.failure = SandboxFailure("the sandbox reported an unknown state")
+                return
+            next_batch = self._next_batch(last, deadline, sessions)
+            if next_batch is None:
+                self._terminate(outcome)
+                return
+            batch = next_batch
+
+    def _next_batch(
+        self, state: dict[str, Any], deadline: float, sessions: dict[str, CapabilitySession]
+    ) -> list[Task] | None:
+        """Post what should happen next; None when the deadline passes (or a signal comes)."""
+        started = time.monotonic()
+        wait_ms = state.get("wait_ms")
+        while True:
+            deliveries = [item for s in sessions.values() for item in s.take_deliveries()]
+            if deliveries:
+                message = orjson.dumps({"op": "deliver", "items": deliveries}).decode()
+                return [self._post(message), self._post(_POLL)]
+            due = int(state.get("due") or 0)
+            if due > 0:
+                return [self._post(_TICK) for _ in range(min(due, _TICK_BATCH))] + [
+                    self._post(_POLL)
+                ]
+            now = time.monotonic()
+            if now >= deadline or self.abort_kind is not None:
+                return None
+            busy = any(s.busy() for s in sessions.values())
+            if wait_ms is not None:
+                until = started + float(wait_ms) / 1000.0
+                if now >= until:
+                    return [self._post(_TICK), self._post(_POLL)]
+                timeout = min(until, deadline) - now
+            elif busy:
+                timeout = deadline - now
+            else:
+                if now - started >= _IDLE_POLL_S:
+                    return [self._post(_POLL)]
+                timeout = min(started + _IDLE_POLL_S, deadline) - now
+            self._wake.wait(max(0.0, timeout))
+            self._wake.clear()
+
+    def _wait_batch(self, batch: list[Task], deadline: float) -> list[Reply] | None:
+        """Wait for each task of a batch (they finish in order); None on deadline or signal."""
+        replies: list[Reply] = []
+        for task in batch:
+            reply: Reply | None = None
+            while reply is None:
+                if self.abort_kind is not None:
+                    # A signal terminated the running task; it should answer at once.
+                    reply = task.wait(_FLUSH_GRACE_S)
+                    if reply is None:
+                        return None
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                reply = task.wait(min(remaining, _WAIT_SLICE_S))
+            replies.append(reply)
+        return replies
+
+    def _abort_failure(self, message: str | None = None) -> EvaluationFailed | None:
+        if self._isolate.memory_limit_reached():
+            return MemoryLimitExceeded(
+                "the evaluation exceeded its memory budget (JavaScript heap)", name="RangeError"
+            )
+        if self.abort_kind == "memory":
+            return MemoryLimitExceeded(
+                message or "the evaluation exceeded its memory budget", name="RangeError"
+            )
+        if self.abort_kind == "limit":
+            return OutputLimitExceeded(message or "the evaluation exceeded a limit", name="RangeError")
+        return None
+
+    def _failure_of(self, reply: Reply) -> EvaluationFailed:
+        if reply.kind == "oom":
+            return MemoryLimitExceeded(
+                "the evaluation exceeded its memory budget (JavaScript heap)", name="RangeError"
+            )
+        return self._abort_failure() or SandboxFailure("the sandbox failed")
+
+    def _absorb(
+        self, reply: Reply, outcome: RunOutcome, sessions: dict[str, CapabilitySession]
+    ) -> dict[str, Any] | None:
+        """Take a reply's records into `outcome`; return the reply, or None if malformed."""
+        try:
+            state = orjson.loads(reply.value)
+        except (orjson.JSONDecodeError, TypeError):
+            return None
+        if not isinstance(state, dict) or not isinstance(state.get("phase"), str):
+            return None
+        outcome.logs.extend(state.get("logs") or ())
+        outcome.logs_truncated = outcome.logs_truncated or bool(state.get("logs_truncated"))
+        outcome.actions.extend(state.get("actions") or ())
+        outcome.store_ops.extend(state.get("store_ops") or ())
+        if state.get("timers") is not None:
+            outcome.timers = list(state["timers"])
+        fetch_out = state.get("fetch_out")
+        if fetch_out:
+            session = sessions.get("fetch_out")
+            if session is not None:
+                session.handle(list(fetch_out))
+        return state
+
+    def _finish(self, state: dict[str, Any], outcome: RunOutcome) -> None:
+        final = state.get("outcome")
+        if not isinstance(final, dict):
+            outcome.failure = SandboxFailure("the sandbox sent no outcome")
+            return
+        if final.get("ok") is True:
+            outcome.ok = True
+            outcome.result = final.get("result")
+            outcome.result_type = final.get("result_type")
+            return
+        error = final.get("error")
+        if not isinstance(error, dict):
+            outcome.failure = SandboxFailure("the sandbox sent no error")
+            return
+        cls = FAILURE_BY_KIND.get(str(error.get("kind")), SandboxFailure)
+        line, column = error.get("line"), error.get("column")
+        outcome.failure = cls(
+            str(error.get("message", "")),
+            name=str(error.get("name") or cls.default_name),
+            line=line if isinstance(line, int) else None,
+            column=column if isinstance(column, int) else None,
+            stack=error.get("stack") if isinstance(error.get("stack"), str) else None,
+        )
+
+    def _terminate(self, outcome: RunOutcome, failure: EvaluationFailed | None = None) -> None:
+        """End the evaluation early: stop the JavaScript, then gather the records left."""
+        with self._lock:
+            running = list(self._running)
+        for task in running:
+            task.cancel()
+        if failure is None:
+            failure = self._abort_failure() or EvaluationTimeout(
+                "the evaluation ran past its time budget"
+            )
+        outcome.failure = failure
+        if isinstance(failure, SandboxFailure):
+            return
+        if isinstance(failure, MemoryLimitExceeded):
+            self._isolate.set_memory_limit(1 << 40)  # room to write the records out
+        reply = self._post(_FLUSH).wait(_FLUSH_GRACE_S)
+        if reply is None or not reply.ok:
+            return
+        state = self._absorb(reply, outcome, {})
+        abort = state.get("abort") if state else None
+        if isinstance(abort, dict) and isinstance(failure, (MemoryLimitExceeded, OutputLimitExceeded)):
+            refined = self._abort_failure(str(abort.get("message") or ""))
+            if refined is not None and type(refined) is type(failure):
+                outcome.failure = refined

@@ -1,0 +1,159 @@
+"""The one exception tree of jseval.
+
+```
+JsevalError                    base of everything jseval raises
+├── EvaluationFailed           the JS ran and failed: becomes `error` of an ok=false result
+│     JSSyntaxError "syntax" · JSRuntimeError "runtime" · EvaluationTimeout "timeout"
+│     MemoryLimitExceeded "memory" · OutputLimitExceeded "limit"
+│     UnserializableResult "unserializable" · SandboxFailure "internal"
+├── RequestRejected            never reached a sandbox: 422 (and 413/401 in the API)
+├── ServiceBusy                queue full: 429 with Retry-After
+└── ServiceUnavailable         starting or shutting down: 503
+```
+
+`Evaluator.evaluate()` turns an `EvaluationFailed` into a result and never raises it; only the
+other three leave the library. Messages are fixed or built from counts and SPEC names: none
+holds user code, a value, a path or a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+__all__ = [
+    "ErrorKind",
+    "EvaluationFailed",
+    "EvaluationTimeout",
+    "JSRuntimeError",
+    "JSSyntaxError",
+    "JsevalError",
+    "MemoryLimitExceeded",
+    "OutputLimitExceeded",
+    "RequestRejected",
+    "SandboxFailure",
+    "ServiceBusy",
+    "ServiceUnavailable",
+    "UnserializableResult",
+]
+
+ErrorKind = Literal["syntax", "runtime", "timeout", "memory", "limit", "unserializable", "internal"]
+
+
+class JsevalError(Exception):
+    """Base of every exception jseval raises."""
+
+
+class EvaluationFailed(JsevalError):
+    """The JavaScript was run and the evaluation failed; carried as a result, not raised."""
+
+    kind: ClassVar[ErrorKind] = "internal"
+    default_name: ClassVar[str] = "Error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        name: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        stack: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.name = name or self.default_name
+        self.line = line
+        self.column = column
+        self.stack = stack
+
+    def __repr__(self) -> str:  # never the message: it may quote user data
+        return f"<{type(self).__name__} kind={self.kind!r} name={self.name!r}>"
+
+
+class JSSyntaxError(EvaluationFailed):
+    """The code does not parse."""
+
+    kind = "syntax"
+    default_name = "SyntaxError"
+
+
+class JSRuntimeError(EvaluationFailed):
+    """An uncaught exception or a rejected result promise."""
+
+    kind = "runtime"
+
+
+class EvaluationTimeout(EvaluationFailed, TimeoutError):
+    """The wall-clock budget of the evaluation was spent."""
+
+    kind = "timeout"
+    default_name = "TimeoutError"
+
+
+class MemoryLimitExceeded(EvaluationFailed, MemoryError):
+    """The isolate went past its memory budget (heap or ArrayBuffers)."""
+
+    kind = "memory"
+    default_name = "MemoryError"
+
+
+class OutputLimitExceeded(EvaluationFailed):
+    """A cap on the result, timers, or another output was exceeded."""
+
+    kind = "limit"
+    default_name = "LimitError"
+
+
+class UnserializableResult(EvaluationFailed):
+    """The result cannot be encoded (a cycle, a throwing getter or toJSON)."""
+
+    kind = "unserializable"
+    default_name = "TypeError"
+
+
+class SandboxFailure(EvaluationFailed):
+    """The sandbox itself failed (crash, protocol error). Never expected."""
+
+    kind = "internal"
+    default_name = "InternalError"
+
+
+FAILURE_BY_KIND: dict[str, type[EvaluationFailed]] = {
+    cls.kind: cls
+    for cls in (
+        JSSyntaxError,
+        JSRuntimeError,
+        EvaluationTimeout,
+        MemoryLimitExceeded,
+        OutputLimitExceeded,
+        UnserializableResult,
+        SandboxFailure,
+    )
+}
+
+
+class RequestRejected(JsevalError):
+    """The request is invalid; it never reached a sandbox (HTTP 422).
+
+    `errors` uses FastAPI's validation-error shape (`loc`, `msg`, `type`) so the API can return
+    it as the `detail` of a 422 unchanged.
+    """
+
+    def __init__(self, errors: list[dict[str, Any]], status_code: int = 422) -> None:
+        super().__init__("; ".join(str(e.get("msg", "invalid request")) for e in errors))
+        self.errors = errors
+        self.status_code = status_code
+
+
+class ServiceBusy(JsevalError):
+    """More evaluations are waiting than the queue holds (HTTP 429)."""
+
+    def __init__(self, retry_after_s: int = 1) -> None:
+        super().__init__("too many evaluations waiting; retry later")
+        self.retry_after_s = retry_after_s
+
+
+class ServiceUnavailable(JsevalError):
+    """The service is starting or shutting down (HTTP 503)."""
+
+    def __init__(self, reason: str = "starting or shutting down") -> None:
+        super().__init__(reason)

@@ -1,0 +1,110 @@
+"""Service settings: every `JSEVAL_*` environment variable, read once.
+
+Values come from the environment or a `.env` file in the working directory (pydantic-settings,
+`env_prefix="JSEVAL_"`): a field is its variable's name without the prefix, lower-cased. The
+defaults are SPEC.md's, so an unconfigured service is a correct one. Lists (`api_keys`,
+`fetch_allow`, ...) are comma-separated strings, because that is what people write in env files.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+_MIB = 1024 * 1024
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+def _default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+class Settings(BaseSettings):
+    """Server configuration. Build with `Settings()` to read the environment.
+
+    Request fields are bounded by the `max_*` values here; a request past one is rejected
+    (HTTP 422), never clamped.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="JSEVAL_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    # Request limits (SPEC section 1).
+    max_code_bytes: int = Field(262_144, ge=1)
+    default_timeout_ms: int = Field(1000, ge=1)
+    max_timeout_ms: int = Field(30_000, ge=1)
+    default_memory_mb: int = Field(64, ge=8)
+    max_memory_mb: int = Field(512, ge=8)
+    max_request_bytes: int = Field(32 * _MIB, ge=1024)
+    max_batch: int = Field(100, ge=1)
+
+    # Output limits (SPEC section 2).
+    max_result_bytes: int = Field(_MIB, ge=64)
+    max_log_entries: int = Field(1000, ge=0)
+    max_log_bytes: int = Field(_MIB, ge=0)
+    max_timers: int = Field(1000, ge=1)
+
+    # Sandbox (SPEC section 3).
+    allow_wasm: bool = False
+
+    # fetch (SPEC section 5).
+    fetch_allow: CommaList = ()
+    fetch_deny: CommaList = ()
+    fetch_timeout_ms: int = Field(10_000, ge=1)
+    fetch_max_bytes: int = Field(10 * _MIB, ge=0)
+    fetch_max_requests: int = Field(50, ge=0)
+    fetch_max_in_flight: int = Field(6, ge=1)
+    fetch_max_redirects: int = Field(5, ge=0)
+
+    # Service (SPEC section 6).
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    cors_origins: CommaList = ()
+    max_queue: int = Field(64, ge=0)
+    workers: int = Field(default_factory=_default_workers, ge=1)
+    worker_concurrency: int = Field(4, ge=1)
+    pool_size: int = Field(2, ge=0)
+    worker_max_rss_mb: int = Field(1536, ge=64)
+    hard_deadline_grace_ms: int = Field(2000, ge=100)
+    shutdown_grace_ms: int = Field(10_000, ge=0)
+
+    @field_validator("fetch_allow", "fetch_deny", "cors_origins", "api_keys", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @cached_property
+    def api_key_values(self) -> tuple[bytes, ...]:
+        """The API keys as bytes, for constant-time comparison."""
+        return tuple(key.get_secret_value().encode() for key in self.api_keys)
+
+    def limits(self) -> dict[str, int]:
+        """The limits in force, as `GET /v1/info` reports them."""
+        return {
+            "max_code_bytes": self.max_code_bytes,
+            "default_timeout_ms": self.default_timeout_ms,
+            "max_timeout_ms": self.max_timeout_ms,
+            "default_memory_mb": self.default_memory_mb,
+            "max_memory_mb": self.max_memory_mb,
+            "max_request_bytes": self.max_request_bytes,
+            "max_batch": self.max_batch,
+            "max_result_bytes": self.max_result_bytes,
+            "max_log_entries": self.max_log_entries,
+            "max_log_bytes": self.max_log_bytes,
+            "max_timers": self.max_timers,
+            "fetch_timeout_ms": self.fetch_timeout_ms,
+            "fetch_max_bytes": self.fetch_max_bytes,
+            "fetch_max_requests": self.fetch_max_requests,
+            "fetch_max_in_flight": self.fetch_max_in_flight,
+        }

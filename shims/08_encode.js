@@ -1,0 +1,293 @@
+// shims/08_encode.js: JavaScript values to JSON text, by SPEC section 2's rules.
+// Exposes: `encode(value, options)` -> JSON text; `resultType(value)`; `EncodeFailure` (internal,
+//          never seen by user code); `isError`, `isMap`, `isSet`, `isDate`, brand checks.
+// Hides:   nothing global. User code runs only where JSON.stringify would run it (toJSON,
+//          getters, Proxy traps), always inside the evaluation's budget.
+// Needs:   00_primordials, 05_host.
+// Load:    eager.
+//
+// Rules, at every depth: as JSON.stringify, except a BigInt is its decimal string, a Map an object
+// of its entries (keys as strings), a Set an array, an Error {name, message}, a Symbol
+// String(symbol). A cycle, or a getter/toJSON that throws, is an EncodeFailure("unserializable");
+// output past `maxBytes` is an EncodeFailure("limit"), detected while encoding so a huge value
+// never becomes a huge string. Lone surrogates become U+FFFD so the host always gets valid UTF-8.
+(function (boot) {
+  "use strict";
+  const {
+    ArrayIsArray, BigIntPrototypeToString, BooleanPrototypeValueOf, DatePrototypeGetTime,
+    ErrorIsError, ErrorPrototype, FunctionPrototypeCall, JSONStringify, MapPrototypeForEach,
+    MapPrototypeGetSize, NumberIsFinite, NumberPrototypeValueOf, ObjectKeys,
+    ObjectPrototypeIsPrototypeOf, RangeError, SetPrototypeAdd, SetPrototypeDelete,
+    SetPrototypeForEach, SetPrototypeGetSize, SetPrototypeHas, String, StringPrototypeToWellFormed,
+    StringPrototypeValueOf, Set, SymbolPrototypeToString, listPush, newList,
+  } = boot.primordials;
+
+  // An internal failure of encoding; `kind` is a SPEC error kind.
+  class EncodeFailure {
+    constructor(kind, message) {
+      this.kind = kind;
+      this.message = message;
+    }
+  }
+
+  function brand(check, value) {
+    try {
+      check(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  const isMap = (value) => brand(MapPrototypeGetSize, value);
+  const isSet = (value) => brand(SetPrototypeGetSize, value);
+  const isDate = (value) => brand(DatePrototypeGetTime, value);
+  function isError(value) {
+    if (ErrorIsError !== undefined) return ErrorIsError(value);
+    try {
+      return ObjectPrototypeIsPrototypeOf(ErrorPrototype, value);
+    } catch {
+      return false;
+    }
+  }
+
+  // SPEC's result_type for a value (never runs user code except Proxy traps of IsArray).
+  function resultType(value) {
+    if (value === null) return "null";
+    const type = typeof value;
+    if (type !== "object") return type; // undefined boolean number string bigint symbol function
+    try {
+      if (ArrayIsArray(value)) return "array";
+    } catch {
+      return "object"; // a revoked Proxy
+    }
+    if (isDate(value)) return "date";
+    if (isMap(value)) return "map";
+    if (isSet(value)) return "set";
+    if (isError(value)) return "error";
+    return "object";
+  }
+
+  function quote(text) {
+    return JSONStringify(StringPrototypeToWellFormed(text));
+  }
+
+  function describe(path) {
+    return path === "" ? "the value" : path;
+  }
+
+  function pathJoin(path, key) {
+    return path + "." + key;
+  }
+
+  // encode(value, {maxBytes, onCycle: "fail"|"mark", onThrow: "fail"|"mark", root: "result"})
+  function encode(value, options) {
+    const maxBytes = options.maxBytes;
+    const markCycles = options.onCycle === "mark";
+    const markThrows = options.onThrow === "mark";
+    const ancestors = new Set();
+    let size = 0;
+
+    function grow(text) {
+      size += text.length;
+      if (size > maxBytes) {
+        throw new EncodeFailure("limit", options.root + " is larger than " + maxBytes + " bytes");
+      }
+      return text;
+    }
+
+    function failThrow(path, error) {
+      if (markThrows) return "[Thrown]";
+      let detail;
+      try {
+        detail = isError(error) ? String(error.name) + ": " + String(error.message)
+          : String(error);
+      } catch {
+        detail = "a value that cannot be shown";
+      }
+      throw new EncodeFailure("unserializable",
+        "cannot convert " + describe(path) + " to JSON: " + detail);
+    }
+
+    // Returns JSON text, or undefined for a value JSON omits (undefined, function).
+    function serialize(holder, key, input, path) {
+      let value = input;
+      if (typeof value === "bigint") return grow(quote(BigIntPrototypeToString(value)));
+      if (value !== null && typeof value === "object") {
+        let toJSON;
+        try {
+          toJSON = value.toJSON;
+        } catch (error) {
+          const mark = failThrow(path, error);
+          return grow(quote(mark));
+        }
+        if (typeof toJSON === "function") {
+          try {
+            value = FunctionPrototypeCall(toJSON, value, key);
+          } catch (error) {
+            const mark = failThrow(path, error);
+            return grow(quote(mark));
+          }
+        }
+      }
+      switch (typeof value) {
+        case "string": return grow(quote(value));
+        case "number": return grow(NumberIsFinite(value) ? String(value) : "null");
+        case "boolean": return grow(value ? "true" : "false");
+        case "bigint": return grow(quote(BigIntPrototypeToString(value)));
+        case "symbol": return grow(quote(SymbolPrototypeToString(value)));
+        case "undefined": case "function": return undefined;
+      }
+      if (value === null) return grow("null");
+      return serializeObject(value, path);
+    }
+
+    function unbox(value) {
+      if (brand(NumberPrototypeValueOf, value)) return NumberPrototypeValueOf(value);
+      if (brand(StringPrototypeValueOf, value)) return StringPrototypeValueOf(value);
+      if (brand(BooleanPrototypeValueOf, value)) return BooleanPrototypeValueOf(value);
+      if (brand(BigIntPrototypeToString, value)) return BigIntPrototypeToString(value);
+      return undefined;
+    }
+
+    function serializeObject(value, path) {
+      const boxed = unbox(value);
+      if (boxed !== undefined) return serialize(undefined, "", boxed, path);
+      if (SetPrototypeHas(ancestors, value)) {
+        if (markCycles) return grow(quote("[Circular]"));
+        throw new EncodeFailure("unserializable",
+          "cannot convert " + describe(path) + " to JSON: it is cyclic (Converting circular " +
+          "structure to JSON)");
+      }
+      SetPrototypeAdd(ancestors, value);
+      try {
+        let isArray;
+        try {
+          isArray = ArrayIsArray(value);
+        } catch (error) {
+          return grow(quote(failThrow(path, error)));
+        }
+        if (isArray) return serializeArray(value, path);
+        if (isMap(value)) return serializeMap(value, path);
+        if (isSet(value)) return serializeSet(value, path);
+        if (isError(value)) return serializeError(value, path);
+        return serializeRecord(value, path);
+      } finally {
+        SetPrototypeDelete(ancestors, value);
+      }
+    }
+
+    function serializeArray(value, path) {
+      let length;
+      try {
+        length = value.length;
+      } catch (error) {
+        return grow(quote(failThrow(path, error)));
+      }
+      let out = grow("[");
+      for (let i = 0; i < length; i++) {
+        if (i > 0) out += grow(",");
+        let item;
+        try {
+          item = value[i];
+        } catch (error) {
+          out += grow(quote(failThrow(path + "[" + i + "]", error)));
+          continue;
+        }
+        const text = serialize(value, String(i), item, path + "[" + i + "]");
+        out += text === undefined ? grow("null") : text;
+      }
+      return out + grow("]");
+    }
+
+    function serializeRecord(value, path) {
+      let keys;
+      try {
+        keys = ObjectKeys(value);
+      } catch (error) {
+        return grow(quote(failThrow(path, error)));
+      }
+      let out = grow("{");
+      let first = true;
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i];
+        let item;
+        try {
+          item = value[key];
+        } catch (error) {
+          item = failThrow(pathJoin(path, key), error);
+        }
+        const text = serialize(value, key, item, pathJoin(path, key));
+        if (text === undefined) continue;
+        out += grow((first ? "" : ",") + quote(key) + ":") + text;
+        first = false;
+      }
+      return out + grow("}");
+    }
+
+    function serializeMap(value, path) {
+      const keys = newList();
+      const values = newList();
+      MapPrototypeForEach(value, (item, key) => {
+        listPush(keys, key);
+        listPush(values, item);
+      });
+      let out = grow("{");
+      let first = true;
+      for (let i = 0; i < keys.length; i++) {
+        let name;
+        try {
+          name = typeof keys[i] === "symbol" ? SymbolPrototypeToString(keys[i]) : String(keys[i]);
+        } catch (error) {
+          name = failThrow(path, error);
+        }
+        const text = serialize(value, name, values[i], pathJoin(path, name));
+        if (text === undefined) continue;
+        out += grow((first ? "" : ",") + quote(name) + ":") + text;
+        first = false;
+      }
+      return out + grow("}");
+    }
+
+    function serializeSet(value, path) {
+      const items = newList();
+      SetPrototypeForEach(value, (item) => listPush(items, item));
+      let out = grow("[");
+      for (let i = 0; i < items.length; i++) {
+        if (i > 0) out += grow(",");
+        const text = serialize(value, String(i), items[i], path + "[" + i + "]");
+        out += text === undefined ? grow("null") : text;
+      }
+      return out + grow("]");
+    }
+
+    function serializeError(value, path) {
+      let name;
+      let message;
+      try {
+        name = String(value.name);
+        message = String(value.message);
+      } catch (error) {
+        return grow(quote(failThrow(path, error)));
+      }
+      return grow("{\"name\":" + quote(name) + ",\"message\":" + quote(message) + "}");
+    }
+
+    try {
+      const text = serialize(undefined, "", value, "");
+      return text === undefined ? "null" : text;
+    } catch (error) {
+      if (error instanceof EncodeFailure) throw error;
+      // The engine's own RangeError (stack overflow) while descending a deep value.
+      if (ObjectPrototypeIsPrototypeOf(RangeError.prototype, error)) {
+        throw new EncodeFailure("unserializable",
+          "cannot convert " + options.root + " to JSON: it is nested too deeply");
+      }
+      throw error;
+    }
+  }
+
+  return {
+    __proto__: null, encode, resultType, EncodeFailure, isError, isMap, isSet, isDate, brand,
+    quote,
+  };
+});

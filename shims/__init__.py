@@ -1,0 +1,160 @@
+"""The JavaScript that runs inside every sandbox, one file per capability.
+
+Files are named `NN_capability.js` and load in number order (gaps left for new ones, as in Deno's
+`ext/`). Each is one function expression `(function (boot) { ... return {...}; })` whose exports
+land on a private `boot` record under the capability's name, so `20_timers.js` reads `boot.clock`.
+Each header says `// Load: eager` or `// Load: lazy`:
+
+- eager shims run when the sandbox is prepared, in order;
+- lazy shims ride along as source text and are compiled on first use (a getter on `boot`), so a
+  fresh isolate pays only for the capabilities an evaluation touches. Preparing every shim
+  eagerly cost each isolate about 6 ms of CPU, more than the isolate itself (bench/RESULTS.md).
+
+The bundle is one function expression that evaluates to the runtime's control function: nothing
+is declared at the top level of the script, so no bootstrap name ever exists on `globalThis`. The
+`Function` constructor that compiles lazy shims is captured before any user code runs.
+
+This package holds no Python logic beyond finding, ordering and packing the files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+
+__all__ = ["RUNTIME_SOURCE_URL", "bundle", "primordial_names", "shim_files"]
+
+RUNTIME_SOURCE_URL = "jseval:runtime"
+_NAME = re.compile(r"^(\d\d)_([a-z][a-z0-9_]*)\.js$")
+_LOAD = re.compile(r"^// Load:\s+(eager|lazy)\b", re.MULTILINE)
+# `const { A, B } = boot.primordials;` or `= P;`, and `P.Name` / `boot.primordials.Name`.
+_DESTRUCTURE = re.compile(r"const\s*\{([^}]*)\}\s*=\s*(?:boot\.primordials|P)\s*;")
+_MEMBER = re.compile(r"\b(?:boot\.primordials|P)\.([A-Za-z_$][\w$]*)")
+
+
+def shim_files() -> list[tuple[str, str, str]]:
+    """(number, capability, source) for every shim, in load order."""
+    found: dict[str, tuple[str, str, str]] = {}
+    for entry in resources.files(__package__).iterdir():
+        match = _NAME.match(entry.name)
+        if match is None:
+            continue
+        number, capability = match.groups()
+        if number in found:
+            raise RuntimeError(f"two shims share the number {number}: {found[number][1]}, {capability}")
+        found[number] = (number, capability, entry.read_text(encoding="utf-8"))
+    return [found[number] for number in sorted(found)]
+
+
+def load_kind(source: str) -> str:
+    """`eager` or `lazy`, from the shim's `// Load:` header line."""
+    match = _LOAD.search(source)
+    if match is None:
+        raise RuntimeError("every shim header needs a `// Load: eager|lazy` line")
+    return match.group(1)
+
+
+def primordial_names(sources: list[str]) -> list[str]:
+    """Every primordial name the shims read, so 00_primordials.js resolves only those."""
+    names: set[str] = set()
+    for source in sources:
+        for block in _DESTRUCTURE.findall(source):
+            for part in block.split(","):
+                name = part.split(":")[0].strip()
+                if name:
+                    names.add(name)
+        names.update(_MEMBER.findall(source))
+    return sorted(names)
+
+
+# The objects 00_primordials.js resolves names against (its `holders`).
+_HOLDERS = (
+    "AggregateError Array ArrayBuffer BigInt BigInt64Array BigUint64Array Boolean DataView Date "
+    "Error EvalError FinalizationRegistry Float16Array Float32Array Float64Array Function "
+    "Int16Array Int32Array Int8Array Map Number Object Promise Proxy RangeError ReferenceError "
+    "RegExp Set String Symbol SyntaxError TypeError URIError Uint16Array Uint32Array Uint8Array "
+    "Uint8ClampedArray WeakMap WeakRef WeakSet JSON Math Reflect TypedArray"
+).split()
+
+
+def _split_names(names: list[str]) -> list[str]:
+    """[name, holder, rest, ...]: each name split at its longest holder prefix, for the JS side."""
+    flat: list[str] = []
+    for name in names:
+        holder = max((h for h in _HOLDERS if name.startswith(h)), key=len, default="")
+        flat += [name, holder, name[len(holder) :]]
+    return flat
+
+
+def _strip(source: str) -> str:
+    """Drop comment-only lines and indentation: less for every fresh isolate to scan."""
+    kept = []
+    for line in source.split("\n"):
+        text = line.strip()
+        if text and not text.startswith("//"):
+            kept.append(text)
+    return "\n".join(kept).rstrip(";")
+
+
+_LOADER = """(function () {
+"use strict";
+const FunctionConstructor = Function;
+const defineProperty = Reflect.defineProperty;
+const boot = { __proto__: null, needed: %(needed)s };
+const lazy = %(lazy)s;
+const loaded = { __proto__: null };
+boot.isLoaded = (name) => loaded[name] === true;
+boot.hasCapability = (name) => loaded[name] === true || lazy[name] !== undefined;
+function load(name) {
+  const factory = FunctionConstructor("return " + lazy[name] + "\\n//# sourceURL=jseval:" + name)();
+  const exports = factory(boot);
+  defineProperty(boot, name, { __proto__: null, value: exports, enumerable: true });
+  loaded[name] = true;
+  return exports;
+}
+const lazyNames = Object.keys(lazy);
+for (let i = 0; i < lazyNames.length; i++) {
+  const name = lazyNames[i];
+  defineProperty(boot, name, {
+    __proto__: null, get: () => load(name), enumerable: true, configurable: true,
+  });
+}
+const eager = [
+%(eager)s
+];
+const eagerNames = %(eager_names)s;
+for (let i = 0; i < eager.length; i++) {
+  boot[eagerNames[i]] = eager[i](boot);
+  loaded[eagerNames[i]] = true;
+}
+return boot.run.control;
+})()
+//# sourceURL=%(source_url)s
+"""
+
+
+@cache
+def bundle() -> str:
+    """The runtime as one script whose completion value is the control function."""
+    files = shim_files()
+    eager: list[str] = []
+    eager_names: list[str] = []
+    lazy: dict[str, str] = {}
+    for _number, capability, source in files:
+        if load_kind(source) == "eager":
+            eager.append(_strip(source))
+            eager_names.append(capability)
+        else:
+            lazy[capability] = _strip(source)
+    lazy_literal = "{ __proto__: null, " + ", ".join(
+        f"{json.dumps(name)}: {json.dumps(text)}" for name, text in lazy.items()
+    ) + " }"
+    return _LOADER % {
+        "needed": json.dumps(_split_names(primordial_names([f[2] for f in files]))),
+        "lazy": lazy_literal,
+        "eager": ",\n".join(eager),
+        "eager_names": json.dumps(eager_names),
+        "source_url": RUNTIME_SOURCE_URL,
+    }
