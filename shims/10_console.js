@@ -18,7 +18,7 @@
   } = boot.primordials;
   const { emit, jsonString, jsonNumber } = boot.host;
   const { encode, EncodeFailure } = boot.encode;
-  const { format, inspect } = boot.inspect;
+  const { format, inspect, quoteString } = boot.inspect;
 
   const config = boot.host.config;
   const limits = {
@@ -102,6 +102,10 @@
     return stack === "" ? "" : "\n" + stack;
   }
 
+  function cellText(value) {
+    return typeof value === "string" ? quoteString(value) : inspect(value, 0);
+  }
+
   function tableText(data, columns) {
     if (data === null || typeof data !== "object") return undefined;
     const rowKeys = ObjectKeys(data);
@@ -118,11 +122,11 @@
         for (let k = 0; k < keys.length; k++) {
           const key = keys[k];
           if (!MapPrototypeHas(columnIndex, key)) MapPrototypeSet(columnIndex, key, true);
-          cells[key] = inspect(row[key], 0);
+          cells[key] = cellText(row[key]);
         }
       } else {
         hasValues = true;
-        cells["\u0000values"] = inspect(row, 0);
+        cells["\u0000values"] = cellText(row);
       }
       listPush(rows, cells);
     }
@@ -182,20 +186,23 @@
     return label === undefined ? "default" : String(label);
   }
 
-  function makeLevel(level) {
-    return function (...args) {
-      record(level, args, format(args));
-    };
+  function makeLevel(level, name) {
+    const method = {
+      [name](...args) {
+        record(level, args, format(args));
+      },
+    }[name];
+    return method;
   }
 
   // A plain object, writable like a browser's: replacing console.log only changes what user code
   // calls; the runtime's own lines go through logLine.
   const console = {
-    log: makeLevel("log"),
-    info: makeLevel("info"),
-    warn: makeLevel("warn"),
-    error: makeLevel("error"),
-    debug: makeLevel("debug"),
+    log: makeLevel("log", "log"),
+    info: makeLevel("info", "info"),
+    warn: makeLevel("warn", "warn"),
+    error: makeLevel("error", "error"),
+    debug: makeLevel("debug", "debug"),
     trace(...args) {
       const message = args.length > 0 ? "Trace: " + format(args) : "Trace";
       record("trace", args, message + userFrames());
@@ -216,7 +223,7 @@
       listPush(args, value);
       record("log", args, inspect(value));
     },
-    dirxml: makeLevel("log"),
+    dirxml: makeLevel("log", "dirxml"),
     assert(condition, ...args) {
       if (condition) return;
       const text = args.length > 0 ? "Assertion failed: " + format(args) : "Assertion failed";
