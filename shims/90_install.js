@@ -143,8 +143,23 @@
     if (P[name] === undefined) continue;
     lazyGlobal(name, () => boot.memory.typed[name], true);
   }
-  // localStorage as Appsmith defines it: once loaded, a non-enumerable, read-only global.
-  lazyGlobal("localStorage", () => boot.store.localStorage, false);
+  // localStorage as Appsmith defines it: a non-enumerable, read-only global. Its object is built
+  // now (so assignments to it fail as they should) from stubs that load the store on first call.
+  const localStorage = {};
+  const storageMethods = [["getItem", 1], ["setItem", 2], ["removeItem", 1], ["clear", 0]];
+  for (let i = 0; i < storageMethods.length; i++) {
+    const name = storageMethods[i][0];
+    const stub = nativeLooking({
+      [name](...args) {
+        return ReflectApply(boot.store.localStorage[name], undefined, args);
+      },
+    }[name]);
+    ObjectDefineProperty(stub, "length", { __proto__: null, value: storageMethods[i][1] });
+    ObjectDefineProperty(localStorage, name, {
+      __proto__: null, value: stub, writable: true, enumerable: true, configurable: true,
+    });
+  }
+  defineData("localStorage", localStorage, false);
 
   // Function.prototype.toString shows marked functions as native code.
   function nameOf(fn) {

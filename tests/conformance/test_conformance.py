@@ -3,7 +3,8 @@
 Each file holds a JSON list of cases `{"name": ..., "request": {...}, "expect": {...}}`; `request`
 is an EvaluationRequest body and `expect` a fragment of the EvaluationResult (see matcher.py). The
 SPEC promises the same result in-process and over HTTP, so the API tests run these same cases
-against a live server too.
+against a live server too. `"expect": {"$rejected": true}` means the request itself is invalid
+(RequestRejected in-process, HTTP 422).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from evaluator import Evaluator
+from evaluator import Evaluator, RequestRejected
 
 from .matcher import mismatch
 
@@ -40,6 +41,10 @@ def test_case_names_are_unique() -> None:
 @pytest.mark.parametrize(("name", "request_body", "expect"), CASES, ids=[c[0] for c in CASES])
 def test_in_process(evaluator: Evaluator, name: str, request_body: dict[str, Any],
                     expect: dict[str, Any]) -> None:
+    if expect == {"$rejected": True}:  # an invalid request: 422 over HTTP
+        with pytest.raises(RequestRejected):
+            evaluator.evaluate(request_body)
+        return
     result = evaluator.evaluate(request_body).model_dump(mode="json")
     problem = mismatch(expect, result)
     assert problem is None, f"{name}: {problem}"
