@@ -198,8 +198,10 @@ class Sandbox:
         self._isolate.close()
 
     def _post(self, message: str) -> Task:
-        task = self._isolate.call(self._control, message, self._argv)
+        # Posting and registering under one lock: a signal that fires as soon as the task starts
+        # (on the isolate's thread) waits for the registration, so it can always cancel the task.
         with self._lock:
+            task = self._isolate.call(self._control, message, self._argv)
             self._running = [t for t in self._running if not t.done]
             self._running.append(task)
         return task

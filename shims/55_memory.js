@@ -25,8 +25,9 @@
     FinalizationRegistryPrototypeRegister, Number, NumberIsNaN, ObjectDefineProperty,
     ObjectSetPrototypeOf, Proxy, RangeError, ReflectApply, ReflectConstruct, TypedArray,
     TypedArrayPrototype, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetLength, WeakSet,
-    WeakSetPrototypeAdd, WeakSetPrototypeHas, MathTrunc, globalThis,
+    WeakSetPrototypeAdd, WeakSetPrototypeHas, MathTrunc, listPush, newList,
   } = P;
+  const SymbolIterator = P.Symbol.iterator;
   const { abort } = boot.host;
 
   const state = { __proto__: null, budget: boot.host.config.memoryBytes, used: 0 };
@@ -60,6 +61,13 @@
   function ownView(view) {
     own(TypedArrayPrototypeGetBuffer(view), false);
     return view;
+  }
+
+  function toLength(value) {
+    let n = Number(value);
+    if (NumberIsNaN(n) || n <= 0) return 0;
+    n = MathTrunc(n);
+    return n > 9007199254740991 ? 9007199254740991 : n;
   }
 
   // ECMA-262 ToIndex, done once here so the allocation sees the same primitive.
@@ -166,8 +174,21 @@
         own(TypedArrayPrototypeGetBuffer(view), true);
         return view;
       }
-      // An iterable or array-like: read it once into a list the engine copies by index.
-      const values = ArrayFrom(source);
+      // An iterable or an array-like: read it once into a list the engine copies by index. For
+      // an array-like the length is charged before anything is read ({length: 2 ** 31} is cheap
+      // to write and would take the budget's worth of time to copy).
+      let values;
+      const iterator = source[SymbolIterator];
+      if (iterator === undefined || iterator === null) {
+        const length = toLength(source.length);
+        charge(length * bytesPer);
+        values = newList();
+        for (let k = 0; k < length; k++) listPush(values, source[k]);
+        const view = ReflectConstruct(Intrinsic, [values], newTarget);
+        own(TypedArrayPrototypeGetBuffer(view), true);
+        return view;
+      }
+      values = ArrayFrom({ __proto__: null, [SymbolIterator]: () => ReflectApply(iterator, source, []) });
       ObjectSetPrototypeOf(values, null);
       charge(values.length * bytesPer);
       const view = ReflectConstruct(Intrinsic, [values], newTarget);
