@@ -163,8 +163,8 @@ class Engine:
         deadline = started + timeout_ms / 1000.0
         try:
             sandbox = self.pool.acquire()
-        except Exception:  # noqa: BLE001 - the sandbox itself failed: kind internal
-            logger.exception("could not prepare a sandbox")
+        except Exception as exc:  # noqa: BLE001 - the sandbox itself failed: kind internal
+            logger.error("could not prepare a sandbox: %s", type(exc).__name__)
             return failed_result(
                 SandboxFailure("could not prepare a sandbox"),
                 (time.monotonic() - started) * 1000,
@@ -177,8 +177,9 @@ class Engine:
                 memory_bytes,
                 self.capabilities,
             )
-        except Exception:  # noqa: BLE001 - top-level boundary: kind internal, never a crash
-            logger.exception("sandbox driver failed")
+        except Exception as exc:  # noqa: BLE001 - top-level boundary: kind internal, never a crash
+            # The type only: a message could quote user data.
+            logger.error("sandbox driver failed: %s", type(exc).__name__)
             outcome = RunOutcome(failure=SandboxFailure("the sandbox failed"))
         finally:
             self.pool.discard(sandbox)

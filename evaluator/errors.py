@@ -93,14 +93,14 @@ class MemoryLimitExceeded(EvaluationFailed, MemoryError):
     """The isolate went past its memory budget (heap or ArrayBuffers)."""
 
     kind = "memory"
-    default_name = "MemoryError"
+    default_name = "RangeError"
 
 
 class OutputLimitExceeded(EvaluationFailed):
     """A cap on the result, timers, or another output was exceeded."""
 
     kind = "limit"
-    default_name = "LimitError"
+    default_name = "RangeError"
 
 
 class UnserializableResult(EvaluationFailed):
