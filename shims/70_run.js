@@ -260,12 +260,24 @@
         "}") + "}";
   }
 
+  // V8 compiles a function on its first call. Calling the reply and encoding paths once while the
+  // sandbox is prepared (off any request's path) moves that cost out of the evaluation: measured
+  // ~0.3 ms of a trivial evaluation's 0.9 ms. It touches no state an evaluation could see.
+  function warmUp() {
+    reply(false);
+    encode({ a: [1, "x", true, null] }, {
+      __proto__: null, maxBytes: 100, onCycle: "fail", onThrow: "fail", root: "warm-up",
+    });
+    resultType(1);
+  }
+
   function control(...handles) {
     const message = JSONParse(this);
     switch (message.op) {
       case "prepare":
         host.setSignals(message.signals, handles);
         boot.install.prepare(message);
+        warmUp();
         return "{}";
       case "start":
         return start(message);
