@@ -22,6 +22,7 @@ after another runs only once the first one's microtasks have drained.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 from collections.abc import Callable
@@ -311,16 +312,14 @@ class Isolate:
             _waiters.pop(callback_id, None)
         # Release anyone still waiting on a task of this isolate.
         for callback_id, waiter in list(_waiters.items()):
-            if waiter.ctx == self._ctx and waiter.on_signal is None:
-                if _waiters.pop(callback_id, None) is not None:
-                    waiter.reply = Reply("terminated", "isolate closed")
-                    waiter.lock.release()
+            mine = waiter.ctx == self._ctx and waiter.on_signal is None
+            if mine and _waiters.pop(callback_id, None) is not None:
+                waiter.reply = Reply("terminated", "isolate closed")
+                waiter.lock.release()
 
     def __del__(self) -> None:
         # Isolates are closed explicitly by their owner; this only guards against leaks.
         if not getattr(self, "_closed", True):
-            try:
+            with contextlib.suppress(Exception):  # interpreter teardown
                 self.close()
-            except Exception:  # noqa: BLE001 - interpreter teardown
-                pass
 

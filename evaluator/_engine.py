@@ -46,7 +46,9 @@ def crypto_key(random_seed: int | None) -> str:
     return hashlib.sha256(b"jseval crypto seed\0" + str(random_seed).encode()).hexdigest()
 
 
-def start_message(request: EvaluationRequest, settings: Settings, memory_bytes: int) -> dict[str, Any]:
+def start_message(
+    request: EvaluationRequest, settings: Settings, memory_bytes: int
+) -> dict[str, Any]:
     return {
         "op": "start",
         "code": request.code,
@@ -121,7 +123,8 @@ def assemble(
         return EvaluationResult.model_validate(data)
     except (ValidationError, KeyError, TypeError):
         # The sandbox's report did not have the promised shape: never expected, never a 500.
-        return failed_result(SandboxFailure("the sandbox sent a malformed report"), wall_ms, queue_ms)
+        malformed = SandboxFailure("the sandbox sent a malformed report")
+        return failed_result(malformed, wall_ms, queue_ms)
 
 
 def failed_result(failure: EvaluationFailed, wall_ms: float, queue_ms: float) -> EvaluationResult:
@@ -163,7 +166,7 @@ class Engine:
         deadline = started + timeout_ms / 1000.0
         try:
             sandbox = self.pool.acquire()
-        except Exception as exc:  # noqa: BLE001 - the sandbox itself failed: kind internal
+        except Exception as exc:
             logger.error("could not prepare a sandbox: %s", type(exc).__name__)
             return failed_result(
                 SandboxFailure("could not prepare a sandbox"),
@@ -177,7 +180,7 @@ class Engine:
                 memory_bytes,
                 self.capabilities,
             )
-        except Exception as exc:  # noqa: BLE001 - top-level boundary: kind internal, never a crash
+        except Exception as exc:
             # The type only: a message could quote user data.
             logger.error("sandbox driver failed: %s", type(exc).__name__)
             outcome = RunOutcome(failure=SandboxFailure("the sandbox failed"))

@@ -341,7 +341,9 @@ class Sandbox:
                 message or "the evaluation exceeded its memory budget", name="RangeError"
             )
         if self.abort_kind == "limit":
-            return OutputLimitExceeded(message or "the evaluation exceeded a limit", name="RangeError")
+            return OutputLimitExceeded(
+                message or "the evaluation exceeded a limit", name="RangeError"
+            )
         return None
 
     def _failure_of(self, reply: Reply) -> EvaluationFailed:
@@ -418,7 +420,8 @@ class Sandbox:
             return
         state = self._absorb(reply, outcome, {})
         abort = state.get("abort") if state else None
-        if isinstance(abort, dict) and isinstance(failure, (MemoryLimitExceeded, OutputLimitExceeded)):
+        limited = isinstance(failure, (MemoryLimitExceeded, OutputLimitExceeded))
+        if isinstance(abort, dict) and limited:
             refined = self._abort_failure(str(abort.get("message") or ""))
             if refined is not None and type(refined) is type(failure):
                 outcome.failure = refined

@@ -43,7 +43,8 @@ def shim_files() -> list[tuple[str, str, str]]:
             continue
         number, capability = match.groups()
         if number in found:
-            raise RuntimeError(f"two shims share the number {number}: {found[number][1]}, {capability}")
+            other = found[number][1]
+            raise RuntimeError(f"two shims share the number {number}: {other}, {capability}")
         found[number] = (number, capability, entry.read_text(encoding="utf-8"))
     return [found[number] for number in sorted(found)]
 

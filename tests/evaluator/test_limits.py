@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from evaluator import Evaluator, EvaluationResult, Settings
+from evaluator import EvaluationResult, Evaluator, Settings
 
 BOMBS = {
     "loop": ({"code": "while (true) {}", "timeout_ms": 200}, "timeout"),
