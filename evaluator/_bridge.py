@@ -147,7 +147,7 @@ def _decode(raw: Any) -> Reply:
     return Reply("value", None)
 
 
-@_mr_dll.mr_callback_func
+@_mr_dll.mr_callback_func  # type: ignore[arg-type]  # mini-racer types the handle as a NewType
 def _on_callback(callback_id: int, raw: Any) -> None:
     # Runs on the isolate's thread, which is blocked until we return: decode, release, leave.
     waiter = _waiters.get(callback_id)
