@@ -4,7 +4,7 @@
 // Hides:   nothing global. User code runs only where JSON.stringify would run it (toJSON,
 //          getters, Proxy traps), always inside the evaluation's budget.
 // Needs:   00_primordials, 05_host.
-// Load:    eager.
+// Load:    lazy (first object result, log, stored value or payload).
 //
 // Rules, at every depth: as JSON.stringify, except a BigInt is its decimal string, a Map an object
 // of its entries (keys as strings), a Set an array, an Error {name, message}, a Symbol
