@@ -8,13 +8,14 @@ from __future__ import annotations
 from evaluator._bridge import v8_version
 from evaluator._evaluator import Evaluator
 from evaluator._service import EvaluationService, LocalService, ServiceStats
+from evaluator._supervisor import WorkerPool
 from evaluator.errors import (
     ErrorKind,
     EvaluationFailed,
     EvaluationTimeout,
+    JsevalError,
     JSRuntimeError,
     JSSyntaxError,
-    JsevalError,
     MemoryLimitExceeded,
     OutputLimitExceeded,
     RequestRejected,
@@ -69,6 +70,7 @@ __all__ = [
     "StoreOp",
     "Timers",
     "UnserializableResult",
+    "WorkerPool",
     "__version__",
     "check_request",
     "v8_version",

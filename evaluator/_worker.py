@@ -1,0 +1,237 @@
+"""A worker process: its own warm pool and engine, evaluations on threads, frames on one socket.
+
+Started by the supervisor (`evaluator/_supervisor.py`) as `python -m evaluator._worker --fd N`
+(fork + exec, never a bare fork of a process where V8 may already run). Why a process at all:
+nothing a sandbox does, a V8 fatal error, a segfault, memory past the process limit, can then
+take the API down; the supervisor kills and replaces a worker and answers for its evaluations.
+
+What the worker does to be a good citizen of the supervisor:
+- it dies with the supervisor: `PR_SET_PDEATHSIG` (SIGKILL), and end-of-file on its socket makes
+  it exit at once (the socket is the only thing it listens to);
+- it ignores SIGINT, so Ctrl-C in a terminal reaches the supervisor only, which drains;
+- once warm, it caps its data segment (`RLIMIT_DATA`: its warm size plus `worker_max_rss_mb`,
+  see `data_limit_bytes`): mini-racer's heap limit does not see ArrayBuffer backing stores, and
+  with the cap an allocation past it fails inside JavaScript (a catchable RangeError) instead
+  of the kernel's OOM killer picking a process. The supervisor's RSS watch is the other layer.
+
+Protocol (see `_wire.py`): the first frame is SETTINGS (the settings as JSON); the worker warms
+its pool and answers READY; then EVAL frames, each answered by one RESULT; SHUTDOWN lets the
+running evaluations finish, closes the pool and exits 0. The supervisor sends at most
+`worker_concurrency` evaluations at once, so the thread pool never queues.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import gc
+import logging
+import os
+import resource
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from evaluator import _wire
+from evaluator._engine import Engine, failed_result
+from evaluator._sandbox import HostCapability
+from evaluator.errors import SandboxFailure
+from evaluator.models import EvaluationRequest
+from evaluator.settings import Settings
+
+__all__ = ["Worker", "data_limit_bytes", "main"]
+
+logger = logging.getLogger("jseval.worker")
+
+_PR_SET_PDEATHSIG = 1
+_WARM_TIMEOUT_S = 30.0
+_STATUS_INTERVAL_S = 0.2
+_MIB = 1024 * 1024
+
+
+def data_limit_bytes(settings: Settings, baseline_bytes: int) -> int:
+    """The worker's RLIMIT_DATA: what it maps once warm, plus the RSS limit.
+
+    The data segment counts address space that V8 and the threads map but never touch (V8's
+    reservations alone are ~0.5 GiB of it in a fresh process), while RSS counts only what is
+    resident, so a cap of `worker_max_rss_mb` alone would stop V8 from starting. Measured from the
+    warm baseline, the cap lets the worker grow by at most the RSS limit: the RSS watch sees a
+    gradual bomb first, and the cap turns one huge allocation into a RangeError in JavaScript.
+    """
+    return baseline_bytes + settings.worker_max_rss_mb * _MIB
+
+
+def _data_bytes() -> int:
+    """This process's data segment (VmData) in bytes; 0 if /proc does not say."""
+    try:
+        with open("/proc/self/status", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"VmData:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel for SIGKILL when the supervisor goes; exit now if it already went."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: end-of-file on the socket still ends us
+        pass
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+
+def _limit_data(limit_bytes: int) -> None:
+    try:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        if hard != resource.RLIM_INFINITY:
+            limit_bytes = min(limit_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit_bytes, hard))
+    except (ValueError, OSError):  # an unprivileged lower hard limit: keep what we have
+        logger.warning("could not set RLIMIT_DATA")
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytes | None:
+    """`size` bytes, or None at end-of-file."""
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    got = 0
+    while got < size:
+        n = sock.recv_into(view[got:], size - got)
+        if n == 0:
+            return None
+        got += n
+    return bytes(buffer)
+
+
+class Worker:
+    """The worker's state: engine, threads, the socket and a lock for writing frames."""
+
+    def __init__(self, sock: socket.socket, settings: Settings) -> None:
+        self._sock = sock
+        self._settings = settings
+        self._send_lock = threading.Lock()
+        self._capabilities = self._load_capabilities(settings)
+        self._engine = Engine(settings, self._capabilities)
+        self._threads = ThreadPoolExecutor(
+            settings.worker_concurrency, thread_name_prefix="jseval-eval"
+        )
+        self._stopping = threading.Event()
+        self._last_warm = -1
+
+    @staticmethod
+    def _load_capabilities(settings: Settings) -> Sequence[HostCapability]:
+        from evaluator._evaluator import _default_capabilities  # fetch, when it is built
+
+        return _default_capabilities(settings)
+
+    def send(self, kind: int, job_id: int = 0, payload: bytes = b"", count: int = 0) -> None:
+        data = _wire.frame(kind, job_id, payload, 0.0, count)
+        with self._send_lock:
+            self._sock.sendall(data)
+
+    def start(self) -> None:
+        """Warm the pool, then tell the supervisor we are ready."""
+        self._engine.start()
+        self._engine.pool.wait_warm(_WARM_TIMEOUT_S)
+        # Objects alive now (modules, the runtime bundle) live as long as the process: keep the
+        # cyclic GC from walking them on every collection of the request path.
+        gc.collect()
+        gc.freeze()
+        baseline = _data_bytes()
+        if baseline:
+            _limit_data(data_limit_bytes(self._settings, baseline))
+        warm = self._engine.pool.warm
+        self._last_warm = warm
+        self.send(_wire.READY, payload=b'{"pid":%d}' % os.getpid(), count=warm)
+        threading.Thread(target=self._report_status, name="jseval-status", daemon=True).start()
+
+    def _report_status(self) -> None:
+        """Tell the supervisor how many sandboxes are warm when that changes (for /readyz)."""
+        while not self._stopping.wait(_STATUS_INTERVAL_S):
+            warm = self._engine.pool.warm
+            if warm != self._last_warm:
+                self._last_warm = warm
+                try:
+                    self.send(_wire.STATUS, count=warm)
+                except OSError:
+                    return
+
+    def _evaluate(self, job_id: int, payload: bytes, queue_ms: float) -> None:
+        started = time.monotonic()
+        try:
+            request = EvaluationRequest.model_validate_json(payload)
+            result = self._engine.run(request, queue_ms)
+        except Exception:
+            logger.exception("job %d: evaluation failed in the worker", job_id)
+            result = failed_result(
+                SandboxFailure("the sandbox failed"), (time.monotonic() - started) * 1000, queue_ms
+            )
+        data = result.__pydantic_serializer__.to_json(result)
+        warm = self._engine.pool.warm
+        self._last_warm = warm
+        try:
+            self.send(_wire.RESULT, job_id, data, count=warm)
+        except OSError:  # the supervisor is gone; the reader loop ends the process
+            return
+
+    def serve(self) -> None:
+        """Read frames until SHUTDOWN or end-of-file."""
+        header_size = _wire.HEADER.size
+        while True:
+            header = _recv_exactly(self._sock, header_size)
+            if header is None:
+                # The supervisor died or dropped us: nobody can use our results.
+                os._exit(0)
+            length, kind, job_id, number, _count = _wire.HEADER.unpack(header)
+            payload = _recv_exactly(self._sock, length) if length else b""
+            if payload is None:
+                os._exit(0)
+            if kind == _wire.EVAL:
+                self._threads.submit(self._evaluate, job_id, payload, number)
+            elif kind == _wire.SHUTDOWN:
+                self.shutdown()
+                return
+
+    def shutdown(self) -> None:
+        self._stopping.set()
+        self._threads.shutdown(wait=True)
+        self._engine.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evaluator._worker")
+    parser.add_argument("--fd", type=int, required=True, help="the socket to the supervisor")
+    parser.add_argument("--parent", type=int, required=True, help="the supervisor's pid")
+    args = parser.parse_args(argv)
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(args.parent)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+
+    sock = socket.socket(fileno=args.fd)
+    sock.setblocking(True)
+    header = _recv_exactly(sock, _wire.HEADER.size)
+    if header is None:
+        return 0
+    length, kind, _job, _number, _count = _wire.HEADER.unpack(header)
+    payload = _recv_exactly(sock, length)
+    if kind != _wire.SETTINGS or payload is None:
+        return 2
+    settings = Settings.model_validate_json(payload)
+
+    worker = Worker(sock, settings)
+    worker.start()
+    worker.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
