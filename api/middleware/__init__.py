@@ -1,0 +1,1 @@
+"""The HTTP policies, one pure-ASGI middleware each; api/app.py composes them, in order."""

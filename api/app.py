@@ -1,0 +1,161 @@
+"""The FastAPI application: `create_app(settings=None, service=None)`.
+
+The middleware list below is the HTTP policy, outermost first; its order is SPEC section 2's
+order of checks (413, then 401, then 422 in the routes, then 429/503 from the service):
+
+    LastResortMiddleware   anything unexpected -> 500, no internals in the answer or the log
+    AccessLogMiddleware    request id, one content-free log line, HTTP status metrics
+    CORSMiddleware         only with JSEVAL_CORS_ORIGINS; answers preflights before auth
+    BodyLimitMiddleware    413 over JSEVAL_MAX_REQUEST_BYTES, before the body is read whole
+    ApiKeyMiddleware       only with JSEVAL_API_KEYS; 401 on /v1/* and /metrics
+    BackpressureMiddleware ServiceBusy -> 429 + Retry-After, ServiceUnavailable -> 503
+
+The lifespan starts the service in the background (so /healthz answers while it warms and
+/readyz reports it) and drains it on shutdown: in-flight evaluations finish, new ones get 503.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+
+import evaluator
+from api.lifecycle import ServiceLifecycle
+from api.metrics import ApiMetrics
+from api.middleware.access_log import AccessLogMiddleware
+from api.middleware.auth import ApiKeyMiddleware
+from api.middleware.backpressure import BackpressureMiddleware
+from api.middleware.body_limit import BodyLimitMiddleware
+from api.middleware.last_resort import LastResortMiddleware
+from api.routes import evaluate, health, meta
+from evaluator import EvaluationService, LocalService, RequestRejected, Settings
+
+__all__ = ["OPEN_PATHS", "OPEN_PREFIXES", "create_app", "default_service"]
+
+# Reachable without an API key (SPEC section 2): probes, the docs, the playground.
+OPEN_PATHS = frozenset(
+    {"/", "/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/openapi.json"}
+)
+OPEN_PREFIXES = ("/static/",)
+ROUTERS = (evaluate.router, health.router, meta.router)
+
+
+def default_service(settings: Settings) -> EvaluationService:
+    """Worker processes when the evaluator offers them (`WorkerPool`), else this process.
+
+    Looked up by name at call time, so the API switches to `WorkerPool` as soon as the evaluator
+    exports it, without a change here. `settings.workers == 0` keeps evaluations in-process.
+    """
+    worker_pool = getattr(evaluator, "WorkerPool", None)
+    if worker_pool is not None and settings.workers > 0:
+        service: EvaluationService = worker_pool(settings)
+        return service
+    return LocalService(settings)
+
+
+def _validation_errors(errors: object) -> list[dict[str, object]]:
+    """FastAPI's 422 shape without `input`: never echo (possibly large) request data back."""
+    shaped: list[dict[str, object]] = []
+    for error in errors if isinstance(errors, list | tuple) else ():
+        if isinstance(error, dict):
+            shaped.append({key: error.get(key) for key in ("type", "loc", "msg")})
+    return shaped
+
+
+async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": _validation_errors(exc.errors())}, status_code=422)
+
+
+async def _request_rejected(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestRejected)
+    return JSONResponse({"detail": exc.errors}, status_code=exc.status_code)
+
+
+def create_app(
+    settings: Settings | None = None, service: EvaluationService | None = None
+) -> FastAPI:
+    """Build the jseval HTTP app.
+
+    Args:
+        settings: limits, keys, CORS, queue; `Settings()` (the environment) by default.
+        service: what runs evaluations; `default_service(settings)` by default. The app starts
+            it in its lifespan and closes it on shutdown, so pass one not yet started.
+    """
+    settings = settings or Settings()
+    service = service or default_service(settings)
+    lifecycle = ServiceLifecycle(service, grace_s=settings.shutdown_grace_ms / 1000)
+    metrics = ApiMetrics(service.stats)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        lifecycle.start()
+        try:
+            yield
+        finally:
+            await lifecycle.shutdown()
+
+    middleware = [  # outermost first: this order is the policy
+        Middleware(LastResortMiddleware),
+        Middleware(
+            AccessLogMiddleware,
+            known_paths=_known_paths(),
+            on_status=metrics.observe_status,
+        ),
+    ]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                expose_headers=["Retry-After", "X-Request-ID"],
+                max_age=600,
+            )
+        )
+    middleware.append(Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes))
+    if settings.api_keys:
+        middleware.append(
+            Middleware(
+                ApiKeyMiddleware,
+                keys=settings.api_keys,
+                open_paths=OPEN_PATHS,
+                open_prefixes=OPEN_PREFIXES,
+            )
+        )
+    middleware.append(Middleware(BackpressureMiddleware))
+
+    app = FastAPI(
+        title="jseval",
+        version=evaluator.__version__,
+        summary="Sandboxed JavaScript evaluation: fresh V8 isolates, Appsmith framework functions.",
+        lifespan=lifespan,
+        middleware=middleware,
+        redoc_url=None,
+        exception_handlers={
+            RequestValidationError: _request_invalid,
+            RequestRejected: _request_rejected,
+        },
+    )
+    app.state.settings = settings
+    app.state.service = service
+    app.state.lifecycle = lifecycle
+    app.state.metrics = metrics
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(packages=[("api", "static")]), name="static")
+    return app
+
+
+def _known_paths() -> set[str]:
+    """Every path the app serves: the access log writes any other path as `other`."""
+    paths = {getattr(route, "path", "") for router in ROUTERS for route in router.routes}
+    return paths | OPEN_PATHS

@@ -1,0 +1,162 @@
+"""POST /v1/evaluate and POST /v1/evaluate/batch (SPEC sections 1 and 2).
+
+The request and result models are the evaluator's own (one definition). pydantic checks the
+request's shape (422 from FastAPI), `check_request` its settings-dependent bounds (422 through the
+`RequestRejected` handler in api/app.py); the service then admits it or raises `ServiceBusy` /
+`ServiceUnavailable` (429 / 503, api/middleware/backpressure.py). Every evaluation carried out is a
+200, `ok: false` included.
+
+Results are serialized by pydantic-core straight to JSON bytes (`model_dump_json`) and returned as
+a plain `Response`, skipping FastAPI's second validation and `jsonable_encoder` pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.dependencies import MetricsDep, ServiceDep, SettingsDep
+from api.metrics import ApiMetrics
+from api.middleware.access_log import access_record
+from evaluator import (
+    ErrorInfo,
+    EvaluationFailed,
+    EvaluationRequest,
+    EvaluationResult,
+    RequestRejected,
+    ServiceBusy,
+    ServiceUnavailable,
+    Settings,
+    Stats,
+    check_request,
+)
+
+__all__ = ["BatchRequest", "BatchResult", "router"]
+
+logger = logging.getLogger("jseval.api")
+
+router = APIRouter(prefix="/v1", tags=["evaluate"])
+
+_ERROR = {"content": {"application/json": {"example": {"detail": "..."}}}}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "`JSEVAL_API_KEYS` set, Bearer key missing or wrong", **_ERROR},
+    413: {"description": "Body larger than `JSEVAL_MAX_REQUEST_BYTES`", **_ERROR},
+    429: {"description": "Evaluation queue full; see `Retry-After`", **_ERROR},
+    503: {"description": "Service starting or shutting down", **_ERROR},
+}
+
+
+class BatchRequest(BaseModel):
+    """Several evaluations, each in its own fresh sandbox (at most `JSEVAL_MAX_BATCH`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    evaluations: list[EvaluationRequest] = Field(description="The evaluations, in order.")
+
+
+class BatchResult(BaseModel):
+    """The results, in the order of the request's `evaluations`."""
+
+    results: list[EvaluationResult]
+
+
+def _json(body: bytes) -> Response:
+    return Response(content=body, media_type="application/json")
+
+
+def _failed(exc: Exception) -> EvaluationResult:
+    """The result of an evaluation the service failed to carry out: never a 500 (SPEC 2)."""
+    if isinstance(exc, EvaluationFailed):  # the service should have made this a result itself
+        error = ErrorInfo(kind=exc.kind, name=exc.name, message=exc.message)
+    else:
+        logger.error("service failed on an evaluation: %s", type(exc).__name__)
+        error = ErrorInfo(kind="internal", name="InternalError", message="the sandbox failed")
+    return EvaluationResult(ok=False, error=error, stats=Stats())
+
+
+def _observe(request: Request, metrics: ApiMetrics, results: Sequence[EvaluationResult]) -> None:
+    metrics.observe(results)
+    record = access_record(request.scope)
+    if record is not None:
+        for result in results:
+            kind = "ok" if result.ok or result.error is None else result.error.kind
+            record.add(kind, result.stats.wall_ms, result.stats.queue_ms)
+
+
+@router.post(
+    "/evaluate",
+    response_model=EvaluationResult,
+    responses=ERROR_RESPONSES,
+    summary="Evaluate JavaScript in a fresh sandbox",
+)
+async def evaluate(
+    body: EvaluationRequest,
+    request: Request,
+    settings: SettingsDep,
+    service: ServiceDep,
+    metrics: MetricsDep,
+) -> Response:
+    """Run one evaluation. 200 whenever it was carried out, whether the JavaScript succeeded."""
+    check_request(body, settings)
+    try:
+        result = await service.evaluate(body)
+    except (ServiceBusy, ServiceUnavailable, RequestRejected):
+        raise
+    except Exception as exc:  # a sandbox failure is a result, never a 500
+        result = _failed(exc)
+    _observe(request, metrics, (result,))
+    return _json(result.model_dump_json().encode())
+
+
+@router.post(
+    "/evaluate/batch",
+    response_model=BatchResult,
+    responses=ERROR_RESPONSES,
+    summary="Evaluate several requests concurrently, each in its own sandbox",
+)
+async def evaluate_batch(
+    body: BatchRequest,
+    request: Request,
+    settings: SettingsDep,
+    service: ServiceDep,
+    metrics: MetricsDep,
+) -> Response:
+    """Run every evaluation of the batch; results in the same order. Admitted as one unit."""
+    _check_batch(body, settings)
+    try:
+        results = await service.evaluate_batch(body.evaluations)
+    except (ServiceBusy, ServiceUnavailable, RequestRejected):
+        raise
+    except Exception as exc:  # as in evaluate(): results, never a 500
+        results = [_failed(exc)] * len(body.evaluations)
+    _observe(request, metrics, results)
+    parts = b",".join(result.model_dump_json().encode() for result in results)
+    return _json(b'{"results":[' + parts + b"]}")
+
+
+def _check_batch(body: BatchRequest, settings: Settings) -> None:
+    """The batch size and every item's settings-dependent bounds, all errors at once."""
+    errors: list[dict[str, Any]] = []
+    count = len(body.evaluations)
+    if count > settings.max_batch:
+        errors.append(
+            {
+                "type": "too_long",
+                "loc": ["body", "evaluations"],
+                "msg": f"List should have at most {settings.max_batch} items, not {count}",
+            }
+        )
+    for index, item in enumerate(body.evaluations):
+        try:
+            check_request(item, settings)
+        except RequestRejected as exc:
+            for error in exc.errors:
+                loc = list(error.get("loc", ()))
+                rest = loc[1:] if loc[:1] == ["body"] else loc
+                errors.append({**error, "loc": ["body", "evaluations", index, *rest]})
+    if errors:
+        raise RequestRejected(errors)
