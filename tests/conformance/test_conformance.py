@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from evaluator import Evaluator, RequestRejected
@@ -47,4 +48,17 @@ def test_in_process(evaluator: Evaluator, name: str, request_body: dict[str, Any
         return
     result = evaluator.evaluate(request_body).model_dump(mode="json")
     problem = mismatch(expect, result)
+    assert problem is None, f"{name}: {problem}"
+
+
+@pytest.mark.parametrize(("name", "request_body", "expect"), CASES, ids=[c[0] for c in CASES])
+def test_over_http(api_client: httpx.Client, name: str, request_body: dict[str, Any],
+                   expect: dict[str, Any]) -> None:
+    """The same case against the live API (tests/conftest.py `live_api`): same result."""
+    response = api_client.post("/v1/evaluate", json=request_body)
+    if expect == {"$rejected": True}:
+        assert response.status_code == 422, f"{name}: HTTP {response.status_code}"
+        return
+    assert response.status_code == 200, f"{name}: HTTP {response.status_code} {response.text}"
+    problem = mismatch(expect, response.json())
     assert problem is None, f"{name}: {problem}"
