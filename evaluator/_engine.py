@@ -69,6 +69,7 @@ def start_message(
             "max_log_bytes": settings.max_log_bytes,
             "max_timers": settings.max_timers,
             "memory_bytes": memory_bytes,
+            "fetch_max_requests": settings.fetch_max_requests,
         },
     }
 

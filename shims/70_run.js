@@ -162,6 +162,7 @@
     config.maxTimers = limits.max_timers;
     config.maxResultBytes = limits.max_result_bytes;
     config.memoryBytes = limits.memory_bytes;
+    config.fetchMaxRequests = limits.fetch_max_requests;
     config.cryptoKey = message.crypto_key;
     config.store = message.store;
     config.dataField = message.mode === "expression";
@@ -281,6 +282,9 @@
 
   function control(...handles) {
     const message = JSONParse(this);
+    // Rejected fetch promises nobody handled are reported once the microtasks that could have
+    // handled them have run: at the start of the next op (flush runs no user code).
+    if (message.op !== "flush" && loaded("fetch")) boot.fetch.sweep();
     switch (message.op) {
       case "prepare":
         host.setSignals(message.signals, handles);
