@@ -73,10 +73,14 @@ class LocalService:
     def __init__(
         self,
         settings: Settings,
-        capabilities: Sequence[HostCapability] = (),
+        capabilities: Sequence[HostCapability] | None = None,
         capacity: int | None = None,
     ) -> None:
         self.settings = settings
+        if capabilities is None:  # the same as Evaluator's and the workers' (fetch)
+            from evaluator._evaluator import _default_capabilities
+
+            capabilities = _default_capabilities(settings)
         self._engine = Engine(settings, capabilities)
         self._capacity = capacity or max(1, settings.workers * settings.worker_concurrency)
         self._slots: asyncio.Semaphore | None = None

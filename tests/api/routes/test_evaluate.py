@@ -145,3 +145,14 @@ def test_batch_validation(api_client: httpx.Client) -> None:
 
     response = api_client.post("/v1/evaluate/batch", json={"evaluations": []})
     assert response.status_code == 200 and response.json() == {"results": []}
+
+
+def test_fetch_over_http_is_the_in_process_fetch(api_client: httpx.Client) -> None:
+    # A refused address: the same TypeError and fetch record as in-process, counted in metrics.
+    code = "try { await fetch('http://127.0.0.1:9/x') } catch (e) { return String(e) }"
+    body = evaluate(api_client, code=code, mode="function").json()
+    assert body["result"].startswith("TypeError: fetch failed: ")
+    (record,) = body["fetches"]
+    assert record["url"] == "http://127.0.0.1:9/x" and record["error"]
+    metrics = api_client.get("/metrics").text
+    assert 'jseval_fetches_total{outcome="error"} 0.0' not in metrics
