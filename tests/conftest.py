@@ -129,3 +129,183 @@ def serve_api() -> Iterator[Callable[..., LiveServer]]:
 def live_server_cm() -> Callable[..., contextlib.AbstractContextManager[LiveServer]]:
     """`serve_live` itself, for module-scoped servers with their own settings."""
     return serve_live
+
+
+# --- Servers for fetch (tests/evaluator/test_fetch.py, tests/shims/test_60_fetch.py) -----------
+# `origin_server`: a real uvicorn server on 127.0.0.1 that fetch is allowed to reach (echo,
+# redirects, status codes, big/slow/gzip bodies, Set-Cookie). `forbidden_server`: a bare TCP
+# listener that counts accepted connections; every refusal test asserts it saw none.
+
+
+class _OriginApp:
+    """A raw ASGI app, so every header (Set-Cookie, Content-Encoding, Location) is ours."""
+
+    def __init__(self) -> None:
+        self.hits = 0
+        self.active = 0
+        self.max_active = 0
+        self.lock = threading.Lock()
+        self.gzipped: dict[int, bytes] = {}
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        import asyncio
+        import gzip
+        import json
+        from urllib.parse import parse_qs
+
+        if scope["type"] != "http":
+            return
+        with self.lock:
+            self.hits += 1
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        try:
+            body = b""
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+            path = scope["path"]
+            query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
+            status, headers, content = 200, [(b"content-type", b"text/plain")], b""
+            if path == "/echo":
+                content = json.dumps({
+                    "method": scope["method"],
+                    "target": scope["raw_path"].decode("latin-1")
+                    + ("?" + scope["query_string"].decode("latin-1") if scope["query_string"] else ""),
+                    "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in scope["headers"]],
+                    "body": body.decode("latin-1"),
+                }).encode()
+                headers = [(b"content-type", b"application/json"), (b"set-cookie", b"session=secret"),
+                           (b"Set-Cookie2", b"old=1"), (b"x-custom", b"Value One")]
+            elif path == "/status":
+                status = int(query.get("code", "200"))
+                content = b"" if status in (204, 304) else f"status {status}".encode()
+            elif path == "/redirect":
+                status = int(query.get("status", "302"))
+                headers = [(b"location", query["to"].encode())]
+            elif path == "/bytes":
+                content = b"a" * int(query["n"])
+            elif path == "/binary":
+                content = bytes(range(256))
+                headers = [(b"content-type", b"application/octet-stream")]
+            elif path == "/gzip":
+                size = int(query["n"])
+                if size not in self.gzipped:  # compressing a bomb takes a while: once
+                    self.gzipped[size] = gzip.compress(b"\0" * size, compresslevel=9)
+                content = self.gzipped[size]
+                headers = [(b"content-encoding", b"gzip")]
+            elif path == "/slow":
+                await asyncio.sleep(int(query.get("ms", "200")) / 1000)
+                content = b"slow"
+            elif path == "/stream":
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                for _ in range(int(query["chunks"])):
+                    await send({"type": "http.response.body", "body": b"x" * 65536, "more_body": True})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            else:
+                status, content = 404, b"not found"
+            headers = [*headers, (b"content-length", str(len(content)).encode())]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": content})
+        finally:
+            with self.lock:
+                self.active -= 1
+
+
+@dataclass
+class OriginServer:
+    """The allowed fetch target: `url(path)` builds its URLs; `app` counts hits."""
+
+    host: str
+    port: int
+    app: _OriginApp
+
+    def url(self, path: str = "/") -> str:
+        return f"http://{self.host}:{self.port}{path}"
+
+
+@pytest.fixture(scope="session")
+def origin_server() -> Iterator[OriginServer]:
+    import uvicorn
+
+    app = _OriginApp()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the origin server did not start")
+        time.sleep(0.01)
+    yield OriginServer("127.0.0.1", sock.getsockname()[1], app)
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@dataclass
+class ForbiddenServer:
+    """A TCP listener fetch must never reach: `connections` counts every accept."""
+
+    host: str
+    port: int
+    connections: int = 0
+
+
+@contextmanager
+def forbidden_listener(host: str = "127.0.0.1", port: int = 0) -> Iterator[ForbiddenServer]:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(64)
+    listener.settimeout(0.05)
+    state = ForbiddenServer(host, listener.getsockname()[1])
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            state.connections += 1
+            with contextlib.suppress(OSError):
+                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\nforbidden")
+                conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+@pytest.fixture(scope="session")
+def listen_forbidden() -> Callable[..., contextlib.AbstractContextManager[ForbiddenServer]]:
+    """listen_forbidden(host, port): another counting listener, for one test."""
+    return forbidden_listener
+
+
+@pytest.fixture(scope="session")
+def forbidden_server() -> Iterator[ForbiddenServer]:
+    with forbidden_listener() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def fetch_evaluator(origin_server: OriginServer) -> Iterator[Evaluator]:
+    """An Evaluator whose fetch may reach `origin_server` only (JSEVAL_FETCH_ALLOW)."""
+    settings = Settings(fetch_allow=(f"127.0.0.1:{origin_server.port}",), pool_size=2)
+    with Evaluator(settings) as instance:
+        yield instance
