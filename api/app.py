@@ -69,9 +69,19 @@ def _validation_errors(errors: object) -> list[dict[str, object]]:
     return shaped
 
 
+_NOT_JSON = "Body must be JSON sent with Content-Type: application/json"
+
+
 async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": _validation_errors(exc.errors())}, status_code=422)
+    errors = _validation_errors(exc.errors())
+    # FastAPI reads a body as JSON only when it is declared so (which keeps a browser's plain
+    # form posts out); say that, rather than "Input should be a valid dictionary".
+    if "json" not in request.headers.get("content-type", ""):
+        for error in errors:
+            if error["loc"] in (["body"], ("body",)):
+                error["msg"] = _NOT_JSON
+    return JSONResponse({"detail": errors}, status_code=422)
 
 
 async def _request_rejected(request: Request, exc: Exception) -> JSONResponse:

@@ -156,3 +156,16 @@ def test_fetch_over_http_is_the_in_process_fetch(api_client: httpx.Client) -> No
     assert record["url"] == "http://127.0.0.1:9/x" and record["error"]
     metrics = api_client.get("/metrics").text
     assert 'jseval_fetches_total{outcome="error"} 0.0' not in metrics
+
+
+def test_body_must_be_declared_json(api_client: httpx.Client) -> None:
+    # FastAPI's strict content type: a form post (what a foreign page can send) is refused.
+    for headers in ({}, {"content-type": "text/plain"}):
+        response = api_client.post("/v1/evaluate", content=b'{"code": "1"}', headers=headers)
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["msg"].startswith("Body must be JSON")
+    response = api_client.post(
+        "/v1/evaluate", content=b'{"code": "1"}',
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
+    assert response.status_code == 200
