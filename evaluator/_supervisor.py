@@ -142,6 +142,7 @@ class _Worker:
         self.last_used = 0
         self.kill_reason: Reason | None = None
         self.ready = asyncio.get_running_loop().create_future()
+        self.spawned_at = asyncio.get_running_loop().time()
         self.rss_bytes = 0
         self.peak_rss_bytes = 0
 
@@ -475,12 +476,19 @@ class WorkerPool:
             await self._spawn(slot)
 
     async def _watch(self) -> None:
-        """Kill workers whose RSS passes the limit (a bomb that escaped the in-isolate limits)."""
+        """Kill workers whose RSS passes the limit (a bomb that escaped the in-isolate limits),
+        and replacements that never report ready (retried with backoff, as a crash)."""
         limit = self.settings.worker_max_rss_mb * _MIB
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(_RSS_CHECK_S)
             for worker in self._slots:
                 if worker is None or worker.state == "retired":
+                    continue
+                starting_s = loop.time() - worker.spawned_at
+                if worker.state == "starting" and starting_s > _START_TIMEOUT_S:
+                    logger.warning("worker %d (pid %d) did not start", worker.slot, worker.pid)
+                    self._retire(worker, "crash")
                     continue
                 rss = _read_rss(worker.pid)
                 if rss is None:

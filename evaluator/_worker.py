@@ -169,8 +169,9 @@ class Worker:
         try:
             request = EvaluationRequest.model_validate_json(payload)
             result = self._engine.run(request, queue_ms)
-        except Exception:
-            logger.exception("job %d: evaluation failed in the worker", job_id)
+        except Exception as exc:  # top-level boundary: kind internal, never a crash
+            # The type only: a message (a pydantic error, say) may quote the request.
+            logger.error("job %d: evaluation failed in the worker: %s", job_id, type(exc).__name__)
             result = failed_result(
                 SandboxFailure("the sandbox failed"), (time.monotonic() - started) * 1000, queue_ms
             )
