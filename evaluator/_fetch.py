@@ -92,6 +92,7 @@ _ACCEPT_ENCODING = b"gzip, deflate"
 _CHUNK = 65536
 _MAX_RECORDED_URL = 2048
 _PUBLIC_REASON_MAX = 300
+_DEADLINE_MARGIN_S = 1.0
 
 
 def _is_token(text: str) -> bool:
@@ -606,11 +607,15 @@ class FetchSession:
             client = self._ensure_client()
             assert self._slots is not None
             async with self._slots:
-                budget = min(self._timeout_s, self._deadline - time.monotonic())
-                if budget <= 0:
+                left = self._deadline - time.monotonic()
+                if left <= 0:
                     raise TimeoutError()
+                # When the evaluation's end comes first, close() cancels the fetch then; the
+                # margin keeps this timer from racing it, so the record says what happened.
+                budget = self._timeout_s
+                limit = budget if budget < left else left + _DEADLINE_MARGIN_S
                 try:
-                    async with asyncio.timeout(budget):
+                    async with asyncio.timeout(limit):
                         outcome = await self._exchange(client, call, spec)
                 except TimeoutError:
                     kind = "timeout"
