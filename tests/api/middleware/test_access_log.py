@@ -103,10 +103,12 @@ def test_no_user_data_in_any_log(
     assert api_client.post("/v1/evaluate", json={SECRET: 1, "code": "1"}).status_code == 422
     probe = api_client.post(f"/v1/{SECRET}", json={"code": SECRET}, headers={"X-Request-ID": "p"})
     assert probe.status_code == 404
-    api_client.post("/v1/evaluate", content=f'{{"code": "{SECRET}'.encode())  # broken JSON
+    broken = f'{{"code": "{SECRET}'.encode()  # broken JSON, the last request
+    api_client.post("/v1/evaluate", content=broken, headers={"X-Request-ID": "last"})
 
     (line,) = access_lines(caplog, lambda fields: fields["request_id"] == "p")
     assert line.access["path"] == "other"  # type: ignore[attr-defined]
+    assert access_lines(caplog, lambda fields: fields["request_id"] == "last")
     service_records = [r for r in caplog.records if not r.name.startswith(CLIENT_SIDE)]
     assert len([r for r in service_records if r.name == "jseval.access"]) >= len(requests) + 5
     for record in service_records:
