@@ -238,9 +238,14 @@ class _Stream(httpx.AsyncByteStream):
 class _PinnedTransport(httpx.AsyncBaseTransport):
     """httpx's default transport, over a pool whose backend is `_PinnedBackend`."""
 
-    def __init__(self, pins: dict[tuple[str, int], tuple[str, ...]], max_connections: int) -> None:
+    def __init__(
+        self,
+        pins: dict[tuple[str, int], tuple[str, ...]],
+        max_connections: int,
+        ssl_context: ssl.SSLContext | None,
+    ) -> None:
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=_shared_ssl_context(),
+            ssl_context=ssl_context or _shared_ssl_context(),
             max_connections=max_connections,
             network_backend=_PinnedBackend(pins),
         )
@@ -442,6 +447,7 @@ class FetchSession:
     def __init__(self, capability: FetchCapability, wake: threading.Event, deadline: float) -> None:
         settings = capability.settings
         self._policy = capability.policy
+        self._ssl_context = capability.ssl_context
         self._wake = wake
         self._deadline = deadline
         self._timeout_s = settings.fetch_timeout_ms / 1000.0
@@ -589,7 +595,7 @@ class FetchSession:
     def _ensure_client(self) -> httpx.AsyncClient:
         if self._client is None:
             self._client = httpx.AsyncClient(
-                transport=_PinnedTransport(self._pins, self._max_in_flight),
+                transport=_PinnedTransport(self._pins, self._max_in_flight, self._ssl_context),
                 cookies=_NoCookies(),
                 trust_env=False,
                 follow_redirects=False,
@@ -823,12 +829,21 @@ class FetchCapability:
         settings: the fetch_* settings (policy entries, caps).
         resolver: async (hostname, port) -> addresses; the OS resolver by default. Tests pass
             a stub so that no query leaves the machine.
+        ssl_context: the verifying TLS context; certifi's CAs by default. Tests pass one that
+            trusts their own CA, to show certificates are checked against the URL's host name.
     """
 
     channel = "fetch_out"
 
-    def __init__(self, settings: Settings, *, resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        resolver: Resolver | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.settings = settings
+        self.ssl_context = ssl_context
         self.policy = NetPolicy(
             settings.fetch_allow, settings.fetch_deny, resolver=resolver or system_resolver
         )
