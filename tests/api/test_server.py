@@ -20,19 +20,31 @@ from evaluator import Settings
 SLOW = {"code": "new Promise(r => setTimeout(() => r('finished'), 700))", "timeout_ms": 5000}
 
 
+def wait_until(client: httpx.Client, check: Callable[[httpx.Client], bool]) -> None:
+    for _ in range(500):
+        if check(client):
+            return
+        time.sleep(0.01)
+    raise AssertionError("condition not reached")
+
+
+def running(client: httpx.Client) -> bool:
+    return "jseval_evaluations_running 1.0" in client.get("/metrics").text
+
+
+def draining(client: httpx.Client) -> bool:
+    return client.get("/readyz").json()["status"] == "draining"
+
+
 def test_drain_lets_in_flight_finish_and_refuses_new(serve_api: Callable[..., Any]) -> None:
     settings = Settings(workers=1, worker_concurrency=2, pool_size=1, shutdown_grace_ms=5000)
     live = serve_api(settings)
     with live.client() as client, ThreadPoolExecutor(1) as pool:
         in_flight = pool.submit(client.post, "/v1/evaluate", json=SLOW)
-        time.sleep(0.15)  # the slow evaluation is running
+        wait_until(client, running)
         live.server.request_drain()  # what the first SIGTERM does
-        for _ in range(100):
-            ready = client.get("/readyz")
-            if ready.status_code == 503:
-                break
-            time.sleep(0.01)
-        assert ready.json()["status"] == "draining"
+        wait_until(client, draining)
+        assert client.get("/readyz").status_code == 503
         refused = client.post("/v1/evaluate", json={"code": "1"})
         assert refused.status_code == 503
         assert refused.json()["detail"].startswith("Service unavailable")
@@ -75,9 +87,9 @@ def test_jseval_serve_drains_on_sigterm() -> None:
             assert client.get(f"/v1/{secret}?q={secret}").status_code == 404
             with ThreadPoolExecutor(1) as pool:
                 in_flight = pool.submit(client.post, "/v1/evaluate", json=SLOW)
-                time.sleep(0.2)
+                wait_until(client, running)
                 process.send_signal(signal.SIGTERM)
-                time.sleep(0.3)  # past uvicorn's next tick: draining
+                wait_until(client, draining)  # from uvicorn's next tick
                 assert client.post("/v1/evaluate", json={"code": "1"}).status_code == 503
                 assert in_flight.result(timeout=10).json()["result"] == "finished"
         _, stderr = process.communicate(timeout=15)
