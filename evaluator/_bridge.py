@@ -77,6 +77,13 @@ def init_v8() -> Any:
                 # Someone in this process initialised mini-racer first (with its default
                 # `--single-threaded`); the isolates we make are the same.
                 _dll = py_mini_racer.init_mini_racer(ignore_duplicate_init=True)
+            # V8 finishes initialising the process (its memory pools) when the first isolate is
+            # created, and that step is not thread-safe: several threads creating their first
+            # isolates at once aborted the process ("Check failed:
+            # !IsConfigurablePoolInitialized()"). One isolate made and freed here, under the
+            # lock, does it once before anyone else can.
+            context = _dll.mr_init_context(_on_callback)
+            _dll.mr_free_context(context)
         return _dll
 
 
