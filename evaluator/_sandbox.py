@@ -258,6 +258,12 @@ class Sandbox:
             if last is None:
                 outcome.failure = SandboxFailure("the sandbox sent no reply")
                 return
+            if self._isolate.memory_limit_reached():
+                # The heap limit was hit outside our tasks (in a microtask checkpoint or a
+                # FinalizationRegistry callback): V8 terminated that JavaScript and our next task
+                # ran normally, so no reply failed. The budget was still exceeded.
+                self._terminate(outcome, self._abort_failure())
+                return
             if compile_error is not None:
                 if last["phase"] == "syntax":
                     outcome.failure = parse_compile_error(
