@@ -256,6 +256,7 @@
       pending = timers.pendingJson(final || phase === "done");
       due = timers.dueCount();
     }
+    if (loaded("finalization")) due += boot.finalization.pending();
     const wait = next === null ? null : next - boot.clock.now();
     return "{\"phase\":" + jsonString(phase) +
       ",\"outcome\":" + outcome +
@@ -296,9 +297,13 @@
       case "poll":
         return reply(false);
       case "tick":
+        // One callback per tick: a cleanup callback of a FinalizationRegistry if one is waiting
+        // (57_finalization), else the earliest due timer.
         if (!(state.phase === "settled" && !state.waitForTimers) &&
-            host.state.abortKind === null && loaded("timers")) {
-          boot.timers.tick();
+            host.state.abortKind === null) {
+          if (!(loaded("finalization") && boot.finalization.runOne()) && loaded("timers")) {
+            boot.timers.tick();
+          }
         }
         return reply(false);
       case "deliver":

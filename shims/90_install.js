@@ -50,6 +50,7 @@
     TextEncoder: ["web", "TextEncoder"],
     TextDecoder: ["web", "TextDecoder"],
     ArrayBuffer: ["memory", "ArrayBuffer"],
+    FinalizationRegistry: ["finalization", "FinalizationRegistry"],
     Headers: ["fetch", "Headers"],
     Response: ["fetch", "Response"],
     Request: ["fetch", "Request"],
