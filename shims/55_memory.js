@@ -4,7 +4,11 @@
 //          `copyArrayBuffer(buffer)`, `typedArrayConstructor(name)`, `detach(buffer)`, `used()`.
 // Hides:   the intrinsic constructors (unreachable once wrapped) and the byte counter.
 // Needs:   00_primordials, 05_host (config: memoryBytes).
-// Load:    lazy (first use of ArrayBuffer, a TypedArray, or a shim that allocates one).
+// Load:    eager. It patches intrinsics shared by the whole isolate (prototype methods, the
+//          `constructor` of every TypedArray prototype), so it must never be half-loaded: loaded
+//          lazily, at a nearly full stack, an interrupted load left some methods wrapped with the
+//          counter of that attempt and the retry skipped them, so they charged a second budget.
+//          Loading it while the sandbox is prepared costs a few tenths of a millisecond.
 //
 // V8 keeps ArrayBuffer backing stores outside its heap, so mini-racer's heap limit never sees
 // them (measured: 8 x new Uint8Array(1e8) passed a 64 MB limit). Every way to allocate a backing
@@ -24,13 +28,15 @@
     ArrayBufferPrototypeGetResizable, ArrayFrom, FinalizationRegistry,
     FinalizationRegistryPrototypeRegister, Number, NumberIsNaN, ObjectDefineProperty,
     ObjectSetPrototypeOf, Proxy, RangeError, ReflectApply, ReflectConstruct, TypedArray,
-    TypedArrayPrototype, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetLength, WeakSet,
+    TypedArrayPrototype, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetLength,
+    TypedArrayPrototypeSet, WeakSet,
     WeakSetPrototypeAdd, WeakSetPrototypeHas, MathTrunc, listPush, newList,
   } = P;
   const SymbolIterator = P.Symbol.iterator;
   const { abort } = boot.host;
 
-  const state = { __proto__: null, budget: boot.host.config.memoryBytes, used: 0 };
+  // The budget is the evaluation's (config.memoryBytes, set by 70_run's start): read when charging.
+  const state = { __proto__: null, used: 0 };
   const charged = new WeakSet();
   const registry = new FinalizationRegistry((bytes) => {
     state.used -= bytes;
@@ -42,9 +48,10 @@
 
   function charge(bytes) {
     if (!(bytes > 0)) return;
-    if (state.used + bytes > state.budget) {
+    const budget = boot.host.config.memoryBytes;
+    if (!(state.used + bytes <= budget)) {
       abort("memory", "ArrayBuffer allocation of " + bytes + " bytes would exceed the memory " +
-        "budget of " + state.budget + " bytes", RangeError);
+        "budget of " + budget + " bytes", RangeError);
     }
     state.used += bytes;
   }
@@ -82,9 +89,15 @@
 
   // -- ArrayBuffer -------------------------------------------------------------------------
   const IntrinsicArrayBuffer = P.ArrayBuffer;
+  // Trap arguments are read by count, never past the end: an index getter user code may put on
+  // Array.prototype must not answer for an argument that was not given.
+  function arg(args, index) {
+    return index < args.length ? args[index] : undefined;
+  }
+
   function constructArrayBuffer(target, args, newTarget) {
-    const length = toIndex(args[0]);
-    const options = args[1];
+    const length = toIndex(arg(args, 0));
+    const options = arg(args, 1);
     let outArgs;
     if (options !== null && typeof options === "object") {
       const max = options.maxByteLength;
@@ -156,7 +169,7 @@
   function makeTypedConstruct(Intrinsic) {
     const bytesPer = Intrinsic.BYTES_PER_ELEMENT;
     return function construct(target, args, newTarget) {
-      const source = args[0];
+      const source = arg(args, 0);
       if (source === null || (typeof source !== "object" && typeof source !== "function")) {
         const length = toIndex(source);
         charge(length * bytesPer);
@@ -166,7 +179,7 @@
       }
       if (isArrayBuffer(source)) {
         // A view over an existing buffer allocates nothing.
-        return ReflectConstruct(Intrinsic, [source, args[1], args[2]], newTarget);
+        return ReflectConstruct(Intrinsic, [source, arg(args, 1), arg(args, 2)], newTarget);
       }
       if (isTypedArray(source)) {
         charge(TypedArrayPrototypeGetLength(source) * bytesPer);
@@ -232,7 +245,7 @@
   // Replace `holder[name]` by make(original), keeping the descriptor's flags and the name.
   function wrapMethod(holder, name, make) {
     const original = holder[name];
-    // Not there, or already ours (a load interrupted by a stack overflow, then retried).
+    // Not there (an older V8), or already ours (never, since this shim loads once, eagerly).
     if (typeof original !== "function" || WeakSetPrototypeHas(P.nativeSet, original)) return;
     const replacement = make(original);
     ObjectDefineProperty(replacement, "name", { __proto__: null, value: name });
@@ -251,10 +264,17 @@
     return view;
   }
 
+  // A copy for structuredClone: allocated and filled here, never through
+  // ArrayBuffer.prototype.slice, which would call the species constructor user code can put on
+  // the buffer (`buffer.constructor`) and return whatever object that made.
   function copyArrayBuffer(buffer) {
     const length = ArrayBufferPrototypeGetByteLength(buffer);
+    const options = ArrayBufferPrototypeGetResizable(buffer)
+      ? { __proto__: null, maxByteLength: ArrayBufferPrototypeGetMaxByteLength(buffer) }
+      : undefined;
     charge(length);
-    const copy = P.ArrayBufferPrototypeSlice(buffer, 0, length);
+    const copy = new IntrinsicArrayBuffer(length, options);
+    TypedArrayPrototypeSet(new Uint8(copy), new Uint8(buffer, 0, length));
     own(copy, true);
     return copy;
   }

@@ -131,18 +131,30 @@
     if (!boot.hasCapability(capability)) continue;
     defineData(functionNames[i], functionStub(functionNames[i], capability, exported, length), true);
   }
+  // An object or class global: a plain data property when its capability is eager (loaded by
+  // now: ArrayBuffer and the typed arrays), else an accessor that loads it on first read.
+  function publishGlobal(name, capability, load) {
+    if (boot.isLoaded(capability)) {
+      const value = load();
+      markNative(value);
+      defineData(name, value, true);
+    } else {
+      lazyGlobal(name, load, true);
+    }
+  }
+
   const objectNames = ObjectKeys(objects);
   for (let i = 0; i < objectNames.length; i++) {
     const name = objectNames[i];
     const capability = objects[name][0];
     const exported = objects[name][1];
     if (!boot.hasCapability(capability)) continue;
-    lazyGlobal(name, () => boot[capability][exported], true);
+    publishGlobal(name, capability, () => boot[capability][exported]);
   }
   for (let i = 0; i < typedNames.length; i++) {
     const name = typedNames[i];
     if (P[name] === undefined) continue;
-    lazyGlobal(name, () => boot.memory.typed[name], true);
+    publishGlobal(name, "memory", () => boot.memory.typed[name]);
   }
   // localStorage as Appsmith defines it: a non-enumerable, read-only global. Its object is built
   // now (so assignments to it fail as they should) from stubs that load the store on first call.
