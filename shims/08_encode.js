@@ -22,8 +22,13 @@
     StringPrototypeValueOf, Set, SymbolPrototypeToString, listPush, newList,
   } = boot.primordials;
 
-  // An internal failure of encoding; `kind` is a SPEC error kind.
+  // An internal failure of encoding; `kind` is a SPEC error kind. The fields are declared, so the
+  // constructor's assignments write own properties: a setter user code put on Object.prototype
+  // for "kind" or "message" would otherwise be called with this internal object.
   class EncodeFailure {
+    kind;
+    message;
+
     constructor(kind, message) {
       this.kind = kind;
       this.message = message;

@@ -12,7 +12,7 @@
 (function (boot) {
   "use strict";
   const {
-    ArrayIsArray, Error, JSONParse, ObjectDefineProperty, TypeError,
+    ArrayIsArray, Error, JSONParse, ObjectDefineProperty, TypeError, nativeLooking,
   } = boot.primordials;
   const { encode, EncodeFailure } = boot.encode;
 
@@ -25,6 +25,9 @@
   ObjectDefineProperty(ActionCalledInSyncFieldError.prototype, "name", {
     __proto__: null, value: "ActionCalledInSyncFieldError", writable: true, configurable: true,
   });
+  // User code reaches both classes as `error.constructor`: they print as native code.
+  nativeLooking(ActionValidationError);
+  nativeLooking(ActionCalledInSyncFieldError);
 
   const config = boot.host.config; // dataField: true in expression mode
 

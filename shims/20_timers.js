@@ -55,7 +55,9 @@
 
   function setInterval(callback, delay = 300, ...args) {
     guard("setInterval");
-    const custom = typeof args[0] === "string" && args[0] !== "" ? args[0] : undefined;
+    // args.length first: an index getter on Array.prototype must not invent an id.
+    const custom = args.length > 0 && typeof args[0] === "string" && args[0] !== "" ? args[0]
+      : undefined;
     const id = custom === undefined ? state.nextId++ : custom;
     if (typeof callback === "function") {
       schedule(id, "interval", callback, delayOf(delay, 300), args);

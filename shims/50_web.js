@@ -21,18 +21,21 @@
     StringPrototypeValueOf, TypeError, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength,
     TypedArrayPrototypeGetByteOffset, TypedArrayPrototypeGetLength,
     TypedArrayPrototypeGetSymbolToStringTag, ReflectApply, ObjectDefineProperty, listPush, newList,
-    ArrayPrototypeJoin,
+    ArrayPrototypeJoin, nativeLooking,
   } = boot.primordials;
   const ObjectCtor = boot.primordials.Object;
   const BooleanCtor = boot.primordials.Boolean;
   const { brand, isDate, isError, isMap, isSet } = boot.encode;
 
+  // User code reaches these classes as `error.constructor`: they print as native code, under the
+  // error's name, like the other functions the runtime hands out.
   function namedError(name) {
     const ErrorClass = class extends Error {};
     ObjectDefineProperty(ErrorClass.prototype, "name", {
       __proto__: null, value: name, writable: true, configurable: true,
     });
-    return ErrorClass;
+    ObjectDefineProperty(ErrorClass, "name", { __proto__: null, value: name, configurable: true });
+    return nativeLooking(ErrorClass);
   }
   const InvalidCharacterError = namedError("InvalidCharacterError");
   const DataCloneError = namedError("DataCloneError");
@@ -186,7 +189,9 @@
     #pending;
     #bomSeen;
 
-    constructor(label = "utf-8", options = {}) {
+    // `options` has no `{}` default: an object made here would meet user hooks on
+    // Object.prototype ("fatal", "stream") as `this`; WebIDL reads nothing from a missing one.
+    constructor(label = "utf-8", options = undefined) {
       const name = StringPrototypeToLowerCase(StringPrototypeTrim(String(label)));
       if (UTF8_LABELS[name] !== true) {
         throw new RangeError("The encoding label provided ('" + String(label) + "') is invalid.");
@@ -210,7 +215,7 @@
       return this.#ignoreBOM;
     }
 
-    decode(input, options = {}) {
+    decode(input, options = undefined) {
       const stream = options !== null && typeof options === "object" && BooleanCtor(options.stream);
       const view = input === undefined ? newList() : bytesOf(input);
       const bytes = newList();
