@@ -92,12 +92,21 @@
     const ancestors = new Set();
     let size = 0;
 
+    function tooLarge() {
+      return new EncodeFailure("limit", options.root + " is larger than " + maxBytes + " bytes");
+    }
+
     function grow(text) {
       size += text.length;
-      if (size > maxBytes) {
-        throw new EncodeFailure("limit", options.root + " is larger than " + maxBytes + " bytes");
-      }
+      if (size > maxBytes) throw tooLarge();
       return text;
+    }
+
+    // A string's JSON text is at least its length plus the quotes: a string that cannot fit is
+    // refused before it is read, so a huge (cons) string is never flattened and copied here.
+    function quoteChecked(text) {
+      if (size + text.length + 2 > maxBytes) throw tooLarge();
+      return quote(text);
     }
 
     function failThrow(path, error) {
@@ -116,30 +125,30 @@
     // Returns JSON text, or undefined for a value JSON omits (undefined, function).
     function serialize(holder, key, input, path) {
       let value = input;
-      if (typeof value === "bigint") return grow(quote(BigIntPrototypeToString(value)));
+      if (typeof value === "bigint") return grow(quoteChecked(BigIntPrototypeToString(value)));
       if (value !== null && typeof value === "object") {
         let toJSON;
         try {
           toJSON = value.toJSON;
         } catch (error) {
           const mark = failThrow(path, error);
-          return grow(quote(mark));
+          return grow(quoteChecked(mark));
         }
         if (typeof toJSON === "function") {
           try {
             value = FunctionPrototypeCall(toJSON, value, key);
           } catch (error) {
             const mark = failThrow(path, error);
-            return grow(quote(mark));
+            return grow(quoteChecked(mark));
           }
         }
       }
       switch (typeof value) {
-        case "string": return grow(quote(value));
+        case "string": return grow(quoteChecked(value));
         case "number": return grow(NumberIsFinite(value) ? String(value) : "null");
         case "boolean": return grow(value ? "true" : "false");
-        case "bigint": return grow(quote(BigIntPrototypeToString(value)));
-        case "symbol": return grow(quote(SymbolPrototypeToString(value)));
+        case "bigint": return grow(quoteChecked(BigIntPrototypeToString(value)));
+        case "symbol": return grow(quoteChecked(SymbolPrototypeToString(value)));
         case "undefined": case "function": return undefined;
       }
       if (value === null) return grow("null");
@@ -158,7 +167,7 @@
       const boxed = unbox(value);
       if (boxed !== undefined) return serialize(undefined, "", boxed, path);
       if (SetPrototypeHas(ancestors, value)) {
-        if (markCycles) return grow(quote("[Circular]"));
+        if (markCycles) return grow(quoteChecked("[Circular]"));
         throw new EncodeFailure("unserializable",
           "cannot convert " + describe(path) + " to JSON: it is cyclic (Converting circular " +
           "structure to JSON)");
@@ -169,7 +178,7 @@
         try {
           isArray = ArrayIsArray(value);
         } catch (error) {
-          return grow(quote(failThrow(path, error)));
+          return grow(quoteChecked(failThrow(path, error)));
         }
         if (isArray) return serializeArray(value, path);
         if (isMap(value)) return serializeMap(value, path);
@@ -186,7 +195,7 @@
       try {
         length = value.length;
       } catch (error) {
-        return grow(quote(failThrow(path, error)));
+        return grow(quoteChecked(failThrow(path, error)));
       }
       let out = grow("[");
       for (let i = 0; i < length; i++) {
@@ -195,7 +204,7 @@
         try {
           item = value[i];
         } catch (error) {
-          out += grow(quote(failThrow(path + "[" + i + "]", error)));
+          out += grow(quoteChecked(failThrow(path + "[" + i + "]", error)));
           continue;
         }
         const text = serialize(value, String(i), item, path + "[" + i + "]");
@@ -209,7 +218,7 @@
       try {
         keys = ObjectKeys(value);
       } catch (error) {
-        return grow(quote(failThrow(path, error)));
+        return grow(quoteChecked(failThrow(path, error)));
       }
       let out = grow("{");
       let first = true;
@@ -223,7 +232,7 @@
         }
         const text = serialize(value, key, item, pathJoin(path, key));
         if (text === undefined) continue;
-        out += grow((first ? "" : ",") + quote(key) + ":") + text;
+        out += grow((first ? "" : ",") + quoteChecked(key) + ":") + text;
         first = false;
       }
       return out + grow("}");
@@ -247,7 +256,7 @@
         }
         const text = serialize(value, name, values[i], pathJoin(path, name));
         if (text === undefined) continue;
-        out += grow((first ? "" : ",") + quote(name) + ":") + text;
+        out += grow((first ? "" : ",") + quoteChecked(name) + ":") + text;
         first = false;
       }
       return out + grow("}");
@@ -272,9 +281,9 @@
         name = String(value.name);
         message = String(value.message);
       } catch (error) {
-        return grow(quote(failThrow(path, error)));
+        return grow(quoteChecked(failThrow(path, error)));
       }
-      return grow("{\"name\":" + quote(name) + ",\"message\":" + quote(message) + "}");
+      return grow("{\"name\":" + quoteChecked(name) + ",\"message\":" + quoteChecked(message) + "}");
     }
 
     try {

@@ -71,6 +71,22 @@
     return out;
   }
 
+  // Whether an entry for `args` may still fit, checked before anything is formatted: once logs
+  // are truncated nothing more is recorded, and a string argument longer than the bytes left
+  // (a UTF-16 unit is at least one UTF-8 byte) cannot fit, so it is never flattened or copied.
+  function mayFit(args) {
+    if (state.truncated) return false;
+    let length = 0;
+    for (let i = 0; i < args.length; i++) {
+      if (typeof args[i] === "string") length += args[i].length;
+    }
+    if (state.textBytes + length > limits.maxBytes) {
+      state.truncated = true;
+      return false;
+    }
+    return true;
+  }
+
   // Record one entry; `args` is the list as called, `text` the printed line.
   function record(level, args, rawText) {
     if (state.truncated) return;
@@ -189,7 +205,7 @@
   function makeLevel(level, name) {
     const method = {
       [name](...args) {
-        record(level, args, format(args));
+        if (mayFit(args)) record(level, args, format(args));
       },
     }[name];
     return method;
@@ -204,12 +220,14 @@
     error: makeLevel("error", "error"),
     debug: makeLevel("debug", "debug"),
     trace(...args) {
+      if (!mayFit(args)) return;
       const message = args.length > 0 ? "Trace: " + format(args) : "Trace";
       record("trace", args, message + userFrames());
     },
     table(data, columns) {
       const args = newList();
       listPush(args, data);
+      if (!mayFit(args)) return;
       let text;
       try {
         text = tableText(data, columns);
@@ -221,11 +239,12 @@
     dir(value) {
       const args = newList();
       listPush(args, value);
+      if (!mayFit(args)) return;
       record("log", args, inspect(value));
     },
     dirxml: makeLevel("log", "dirxml"),
     assert(condition, ...args) {
-      if (condition) return;
+      if (condition || !mayFit(args)) return;
       const text = args.length > 0 ? "Assertion failed: " + format(args) : "Assertion failed";
       record("error", args, text);
     },
@@ -239,11 +258,11 @@
       MapPrototypeDelete(counts, labelOf(label));
     },
     group(...args) {
-      if (args.length > 0) record("log", args, format(args));
+      if (args.length > 0 && mayFit(args)) record("log", args, format(args));
       state.indent += 2;
     },
     groupCollapsed(...args) {
-      if (args.length > 0) record("log", args, format(args));
+      if (args.length > 0 && mayFit(args)) record("log", args, format(args));
       state.indent += 2;
     },
     groupEnd() {
@@ -256,6 +275,7 @@
       const key = labelOf(label);
       if (!MapPrototypeHas(timers, key)) return;
       const elapsed = boot.clock.elapsedMs() - MapPrototypeGet(timers, key);
+      if (!mayFit(args)) return;
       const extra = args.length > 0 ? " " + format(args) : "";
       logLine("log", key + ": " + elapsed + "ms" + extra);
     },

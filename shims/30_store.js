@@ -15,7 +15,7 @@
     ObjectHasOwn, ObjectKeys, String, StringPrototypeCharCodeAt, StringPrototypeSlice, listPush,
     newList,
   } = boot.primordials;
-  const { emit, jsonString } = boot.host;
+  const { emit } = boot.host;
   const { guard, expectType, copyValue } = boot.framework;
 
   const backing = {};
@@ -46,34 +46,51 @@
     return value;
   }
 
-  function storeValue(key, value, persist = true) {
+  // The work of each store function; the public ones add the Promise. localStorage calls these
+  // directly: a promise it made would resolve with a `{}` nobody can see, whose `then` user code
+  // could still observe (an Object.prototype getter), with that internal object as `this`.
+  function setValue(key, value, persist) {
     guard("storeValue");
     expectType("storeValue", "key", "string", key);
     const flag = Boolean(persist);
     const copy = copyValue(value, "the stored value", boot.actions.valueLimit());
+    const entry = "{\"key\":" + boot.actions.text(key, "the key") + ",\"value\":" + copy.text + ",\"persist\":" +
+      (flag ? "true" : "false") + "}";
+    boot.actions.record("STORE_VALUE", entry); // counted and charged (ends the run past a cap)
+    boot.actions.charge(entry.length); // the store op repeats the value
     define(key, copy.value);
-    emit("store_ops", "{\"op\":\"set\",\"key\":" + jsonString(key) + ",\"value\":" + copy.text +
-      ",\"persist\":" + (flag ? "true" : "false") + "}");
-    boot.actions.record("STORE_VALUE", "{\"key\":" + jsonString(key) + ",\"value\":" + copy.text +
-      ",\"persist\":" + (flag ? "true" : "false") + "}");
+    emit("store_ops", "{\"op\":\"set\"," + StringPrototypeSlice(entry, 1));
+  }
+
+  function deleteValue(key) {
+    guard("removeValue");
+    expectType("removeValue", "key", "string", key);
+    const keyJson = boot.actions.text(key, "the key");
+    boot.actions.record("REMOVE_VALUE", "{\"key\":" + keyJson + "}");
+    ReflectDeleteProperty(backing, key);
+    emit("store_ops", "{\"op\":\"remove\",\"key\":" + keyJson + "}");
+  }
+
+  function clearValues() {
+    guard("clearStore");
+    boot.actions.record("CLEAR_STORE", "{}");
+    const keys = ReflectOwnKeys(backing);
+    for (let i = 0; i < keys.length; i++) ReflectDeleteProperty(backing, keys[i]);
+    emit("store_ops", "{\"op\":\"clear\"}");
+  }
+
+  function storeValue(key, value, persist = true) {
+    setValue(key, value, persist);
     return resolved({});
   }
 
   function removeValue(key) {
-    guard("removeValue");
-    expectType("removeValue", "key", "string", key);
-    ReflectDeleteProperty(backing, key);
-    emit("store_ops", "{\"op\":\"remove\",\"key\":" + jsonString(key) + "}");
-    boot.actions.record("REMOVE_VALUE", "{\"key\":" + jsonString(key) + "}");
+    deleteValue(key);
     return resolved({});
   }
 
   function clearStore() {
-    guard("clearStore");
-    const keys = ReflectOwnKeys(backing);
-    for (let i = 0; i < keys.length; i++) ReflectDeleteProperty(backing, keys[i]);
-    emit("store_ops", "{\"op\":\"clear\"}");
-    boot.actions.record("CLEAR_STORE", "{}");
+    clearValues();
     return resolved({});
   }
 
@@ -138,8 +155,10 @@
       value = backing[name];
     } else if (!isPlainKey(name)) {
       const segments = pathSegments(name);
-      value = backing;
-      for (let i = 0; i < segments.length; i++) {
+      // The first step reads only the store's own keys: an inherited getter (user code may put
+      // one on Object.prototype) must never be called with the backing object as `this`.
+      value = ObjectHasOwn(backing, segments[0]) ? backing[segments[0]] : undefined;
+      for (let i = 1; i < segments.length; i++) {
         if (value === null || value === undefined) break;
         value = value[segments[i]];
       }
@@ -148,15 +167,16 @@
   }
 
   const localStorage = {
+    __proto__: null,
     getItem,
     setItem(key, value) {
-      storeValue(key, value, true);
+      setValue(key, value, true);
     },
     removeItem(key) {
-      removeValue(key);
+      deleteValue(key);
     },
     clear() {
-      clearStore();
+      clearValues();
     },
   };
 
