@@ -55,6 +55,29 @@ ResultType = Literal[
 # The earliest and latest instants a JavaScript Date can hold (ECMA-262 21.4.1.1).
 _MAX_DATE_MS = 8_640_000_000_000_000
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+# Levels of arrays and objects a request's data may nest: the same bound as the sandbox's
+# encoder (shims/08_encode.js MAX_DEPTH). The worker re-parses requests and the API parses
+# results with JSON parsers that stop near 200 levels; deeper data (accepted here up to
+# pydantic's own ~255) failed in the worker as kind `internal` instead of being a 422.
+MAX_JSON_DEPTH = 128
+
+
+def _json_depth(value: JsonValue) -> int:
+    """Levels of arrays/objects in `value` (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[JsonValue, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children)
+    return deepest
 
 # Names a request's `globals` may not take: every global the sandbox defines (built-ins, the
 # framework functions, web APIs; kept in step with the sandbox by tests/shims/test_globals.py),
@@ -120,6 +143,15 @@ class EvaluationRequest(BaseModel):
                 raise ValueError(f"global name {name!r} is not a JavaScript identifier")
             if name in RESERVED_GLOBALS:
                 raise ValueError(f"global name {name!r} is reserved by the sandbox")
+        return value
+
+    @field_validator("args", "globals", "store", "appsmith")
+    @classmethod
+    def _shallow_enough(cls, value: Any) -> Any:
+        items = value.values() if isinstance(value, dict) else value
+        for item in items:
+            if _json_depth(item) > MAX_JSON_DEPTH:
+                raise ValueError(f"a value is nested deeper than {MAX_JSON_DEPTH} levels")
         return value
 
     @model_validator(mode="after")

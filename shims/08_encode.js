@@ -8,8 +8,9 @@
 //
 // Rules, at every depth: as JSON.stringify, except a BigInt is its decimal string, a Map an object
 // of its entries (keys as strings), a Set an array, an Error {name, message}, a Symbol
-// String(symbol). A cycle, or a getter/toJSON that throws, is an EncodeFailure("unserializable");
-// output past `maxBytes` is an EncodeFailure("limit"), detected while encoding so a huge value
+// String(symbol). A cycle, a getter/toJSON that throws, or nesting past MAX_DEPTH (128) levels is
+// an EncodeFailure("unserializable"); output past `maxBytes` is an EncodeFailure("limit"),
+// detected while encoding so a huge value
 // never becomes a huge string. Lone surrogates become U+FFFD so the host always gets valid UTF-8.
 (function (boot) {
   "use strict";
@@ -83,6 +84,12 @@
   function pathJoin(path, key) {
     return path + "." + key;
   }
+
+  // Levels of arrays and objects a value may nest. The host parses every reply and result with
+  // JSON parsers that stop at about 200 levels (jiter, pydantic), counting the records around
+  // the value: deeper values made the evaluation fail as `internal`. Past it: unserializable
+  // (results, stored values, payloads) or "[Too deep]" (logs). Requests are held to the same.
+  const MAX_DEPTH = 128;
 
   // encode(value, {maxBytes, onCycle: "fail"|"mark", onThrow: "fail"|"mark", root: "result"})
   function encode(value, options) {
@@ -171,6 +178,12 @@
         throw new EncodeFailure("unserializable",
           "cannot convert " + describe(path) + " to JSON: it is cyclic (Converting circular " +
           "structure to JSON)");
+      }
+      if (SetPrototypeGetSize(ancestors) >= MAX_DEPTH) {
+        if (markCycles) return grow(quoteChecked("[Too deep]"));
+        throw new EncodeFailure("unserializable",
+          "cannot convert " + options.root + " to JSON: it is nested too deeply (more than " +
+          MAX_DEPTH + " levels)");
       }
       SetPrototypeAdd(ancestors, value);
       try {

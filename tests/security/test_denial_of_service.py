@@ -253,3 +253,42 @@ def test_past_the_worker_rss_cap_the_worker_is_replaced(attack: Attack, red_team
     result = attack(code, memory_mb=512, timeout_ms=8000)
     assert kind_of(result) == "memory", result["error"]
     assert result["error"]["message"] == "the worker process went past its memory limit"
+
+
+DEEP = "let a = 1; for (let i = 0; i < DEPTH; i++) a = [a];\n"
+
+
+@pytest.mark.parametrize(
+    ("tail", "depth", "expected"),
+    [
+        ("a", 128, None),
+        ("a", 129, "unserializable"),
+        ("a", 1000, "unserializable"),
+        ("storeValue('k', a)", 129, "runtime"),  # the TypeError of an uncopyable value
+        ("showAlert('x'); postWindowMessage(a)", 129, "runtime"),
+        ("console.log(a); storeValue('k', a); postWindowMessage(a); 1", 128, None),
+        ("console.log(a, '%j', a); 1", 1000, None),
+    ],
+)
+def test_deeply_nested_values(attack: Attack, tail: str, depth: int, expected: str | None) -> None:
+    """Values nested past 128 levels are refused in the sandbox: the host's JSON parsers stop
+    near 200 levels, and a deeper result, log argument or payload used to end as `internal`."""
+    result = attack(DEEP.replace("DEPTH", str(depth)) + tail, memory_mb=32)
+    assert kind_of(result) == expected, result["error"]
+    if expected == "unserializable":
+        assert "nested too deeply" in result["error"]["message"]
+
+
+def test_deeply_nested_request_data_is_rejected_before_any_sandbox(red_team: Any) -> None:
+    for field in ("globals", "store", "appsmith"):
+        value: Any = 1
+        for _ in range(129):
+            value = [value]
+        response = red_team.post({"code": "1", field: {"G": value}})
+        assert response.status_code == 422, (field, response.text[:200])
+    value = 1
+    for _ in range(128):
+        value = [value]
+    response = red_team.post({"code": "1", "globals": {"G": value}, "store": {"s": value}})
+    assert response.status_code == 200 and response.json()["ok"] is True
+    assert response.json()["store"]["s"] == value
