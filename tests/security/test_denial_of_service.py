@@ -292,3 +292,16 @@ def test_deeply_nested_request_data_is_rejected_before_any_sandbox(red_team: Any
     response = red_team.post({"code": "1", "globals": {"G": value}, "store": {"s": value}})
     assert response.status_code == 200 and response.json()["ok"] is True
     assert response.json()["store"]["s"] == value
+
+
+def test_single_allocations_past_the_heap_budget_are_bounded_by_the_process(attack: Attack) -> None:
+    """V8 checks the heap limit after a collection: one flat 128 MiB string is allocated before
+    any check sees it (docs/SECURITY.md). Kept, eight of them pass the worker's RSS cap, and the
+    supervisor ends the worker: the answer is `memory` either way, the service goes on."""
+    code = """
+    const keep = [];
+    for (let i = 0; i < 8; i++) { const s = 'x'.repeat(2 ** 27) + i; s.indexOf('y'); keep.push(s); }
+    keep.length
+    """
+    result = attack(code, memory_mb=16, timeout_ms=8000)
+    assert kind_of(result) == "memory", result["error"]

@@ -446,3 +446,58 @@ def test_every_function_reachable_prints_as_native_code(attack: Attack, origin_s
     assert result["ok"], result["error"]
     size, bad = result["result"]
     assert size > 1000 and bad == []
+
+
+# The own keys of every intrinsic and its prototype, as JSON text (symbols by description).
+INTRINSIC_KEYS = """
+(() => {
+  const TypedArray = Object.getPrototypeOf(Int8Array);
+  const named = { TypedArray, AsyncFunction: (async () => {}).constructor,
+    GeneratorFunction: (function* () {}).constructor, AsyncGeneratorFunction: (async function* () {}).constructor,
+    ArrayIterator: Object.getPrototypeOf([][Symbol.iterator]()), IteratorPrototype: Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) };
+  for (const name of ['Object', 'Function', 'Array', 'String', 'Number', 'Boolean', 'Symbol', 'BigInt', 'Date',
+    'RegExp', 'Error', 'TypeError', 'RangeError', 'SyntaxError', 'AggregateError', 'Promise', 'Map', 'Set', 'WeakMap',
+    'WeakSet', 'WeakRef', 'FinalizationRegistry', 'Proxy', 'Reflect', 'JSON', 'Math', 'Intl', 'ArrayBuffer', 'DataView',
+    'Uint8Array', 'Int32Array', 'Float64Array', 'BigInt64Array', 'Iterator', 'Temporal', 'DisposableStack']) named[name] = globalThis[name];
+  const keys = (o) => Reflect.ownKeys(o).map((k) => typeof k === 'symbol' ? '@@' + k.description : k).sort();
+  const out = {};
+  for (const [name, value] of Object.entries(named)) {
+    if (value === undefined) continue;
+    out[name] = keys(value);
+    if (typeof value === 'function' && value.prototype) out[name + '.prototype'] = keys(value.prototype);
+  }
+  return JSON.stringify(out);
+})()
+"""
+
+TOUCH_EVERYTHING = """
+console.log(1); setTimeout(() => {}); storeValue('k', 1); showAlert('x'); atob('YQ=='); new TextEncoder().encode('a');
+new TextDecoder().decode(new Uint8Array(1)); structuredClone(new Map()); crypto.randomUUID(); new FinalizationRegistry(() => {});
+new Headers(); new Response('x'); new AbortController(); fetch('http://10.255.255.1/').catch(() => {}); localStorage.getItem('k');
+queueMicrotask(() => {}); new Uint8Array(2).slice(); try { showAlert(1) } catch (e) {}
+"""
+
+
+def test_the_runtime_adds_no_name_to_any_intrinsic(attack: Attack) -> None:
+    """Compared with a bare V8 isolate (no runtime): after every capability has loaded, every
+    intrinsic and prototype has exactly the same own keys. The runtime wraps some values
+    (ArrayBuffer and TypedArray methods, Function.prototype.toString) and adds no name."""
+    from evaluator._bridge import Isolate
+
+    bare = Isolate()
+    try:
+        reply = bare.eval(INTRINSIC_KEYS).wait(10)
+    finally:
+        bare.close()
+    assert reply is not None and reply.ok
+    expected = json.loads(reply.value)
+    result = attack(TOUCH_EVERYTHING + "JSON.parse(" + INTRINSIC_KEYS.strip() + ")", timeout_ms=2000)
+    assert result["ok"], result["error"]
+    assert result["result"] == expected
+
+
+def test_the_global_object_stays_the_allow_list_after_every_capability_loaded(attack: Attack) -> None:
+    before = attack("Reflect.ownKeys(globalThis).map(String)")["result"]
+    after = attack(TOUCH_EVERYTHING + "Reflect.ownKeys(globalThis).map(String)", timeout_ms=2000)
+    assert after["ok"], after["error"]
+    assert sorted(after["result"]) == sorted(before)
