@@ -88,7 +88,7 @@ class SandboxPool:
             if need:
                 try:
                     sandbox = Sandbox(self._config)
-                except Exception:  # noqa: BLE001 - keep the pool alive; acquire() builds inline
+                except Exception:
                     with self._cond:
                         self._cond.wait(0.1)
                     continue
