@@ -36,7 +36,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -126,6 +126,29 @@ class _Protocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._pool._on_lost(self._worker)
+
+
+# What a worker may see of the API process's environment. Workers get their settings over the
+# socket (SETTINGS frame), so they need no JSEVAL_* variable; everything else (API keys, cloud
+# credentials, database URLs) stays out of reach of code that escapes V8 and reads
+# /proc/self/environ.
+_WORKER_ENV_NAMES = frozenset(
+    {"PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "HOME", "VIRTUAL_ENV", "SSL_CERT_FILE",
+     "SSL_CERT_DIR", "PYTHONHASHSEED", "PYTHONUTF8", "PYTHONIOENCODING"}
+)
+
+
+def worker_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The allow-listed environment a worker starts with (plus PYTHONPATH to find jseval)."""
+    env = {
+        name: value
+        for name, value in environ.items()
+        if name in _WORKER_ENV_NAMES or name.startswith("LC_")
+    }
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (_PACKAGE_ROOT, environ.get("PYTHONPATH", "")) if p
+    )
+    return env
 
 
 class _Worker:
@@ -507,10 +530,7 @@ class WorkerPool:
     async def _spawn(self, slot: int) -> None:
         """Start a worker for `slot`: fork + exec of a fresh interpreter, never a bare fork."""
         parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p
-        )
+        env = worker_environment(os.environ)
         try:
             proc = subprocess.Popen(
                 [

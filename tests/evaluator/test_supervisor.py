@@ -222,3 +222,15 @@ async def test_refuses_work_before_start() -> None:
     with pytest.raises(ServiceUnavailable):
         await pool.evaluate(request("1"))
     await pool.aclose(0)
+
+
+def test_worker_environment_is_an_allow_list() -> None:
+    from evaluator._supervisor import worker_environment
+
+    env = worker_environment({
+        "PATH": "/usr/bin", "LC_ALL": "C.UTF-8", "TZ": "UTC", "JSEVAL_API_KEYS": "secret",
+        "AWS_SECRET_ACCESS_KEY": "x", "DATABASE_URL": "postgres://u:p@h/db",
+    })
+    assert env["PATH"] == "/usr/bin" and env["LC_ALL"] == "C.UTF-8" and env["TZ"] == "UTC"
+    assert "JSEVAL_API_KEYS" not in env and "AWS_SECRET_ACCESS_KEY" not in env
+    assert "DATABASE_URL" not in env and "PYTHONPATH" in env

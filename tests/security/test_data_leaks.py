@@ -14,8 +14,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pytest
-
 Attack = Callable[..., dict[str, Any]]
 
 ENVIRONMENT_HUNT = """
@@ -51,11 +49,6 @@ def test_the_service_environment_and_api_are_out_of_reach(attack: Attack, red_te
     assert all(record["status"] is None for record in result["fetches"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: workers inherit the API process's whole environment "
-    "(evaluator/_supervisor.py _spawn); a V8 escape would read its secrets from /proc/self/environ",
-)
 def test_the_worker_processes_hold_no_secret_of_the_environment(red_team: Any) -> None:
     pids = red_team.worker_pids()
     assert pids
