@@ -8,7 +8,7 @@
 (function (boot) {
   "use strict";
   const {
-    ArrayIsArray, ArrayPrototypeJoin, BigIntPrototypeToString, DatePrototypeGetTime,
+    ArrayPrototypeJoin, BigIntPrototypeToString, DatePrototypeGetTime,
     DatePrototypeToISOString, FunctionPrototypeToString, MapPrototypeForEach, MapPrototypeGetSize,
     MathTrunc, Number, NumberIsNaN, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf,
     ObjectHasOwn, ObjectIs, ObjectKeys, ObjectPrototype, RegExpPrototypeGetSource,
@@ -17,7 +17,7 @@
     StringPrototypeSlice, StringPrototypeStartsWith, StringPrototypeToWellFormed,
     SymbolPrototypeToString, RegExpPrototypeGetFlags, listPush, newList,
   } = boot.primordials;
-  const { encode, EncodeFailure, isDate, isError, isMap, isSet, brand } = boot.encode;
+  const { encode, EncodeFailure, classify } = boot.encode;
 
   const MAX_ITEMS = 100;
   const MAX_DEPTH = 2;
@@ -117,23 +117,25 @@
     }
     if (value === null) return "null";
     if (SetPrototypeHas(seen, value)) return "[Circular]";
-    if (isDate(value)) {
+    let kind;
+    try {
+      kind = classify(value);
+    } catch {
+      kind = "record"; // a revoked Proxy, a throwing getPrototypeOf trap
+    }
+    if (kind === "date") {
       return NumberIsNaN(DatePrototypeGetTime(value)) ? "Invalid Date"
         : DatePrototypeToISOString(value);
     }
-    if (brand(RegExpPrototypeGetSource, value)) {
+    if (kind === "regexp") {
       return "/" + RegExpPrototypeGetSource(value) + "/" + RegExpPrototypeGetFlags(value);
     }
-    if (isError(value)) return errorText(value);
+    if (kind === "error") return errorText(value);
     SetPrototypeAdd(seen, value);
     try {
-      if (isMap(value)) return mapText(value, depth, seen);
-      if (isSet(value)) return setText(value, depth, seen);
-      let isArray = false;
-      try {
-        isArray = ArrayIsArray(value);
-      } catch { /* revoked Proxy */ }
-      if (isArray) return arrayText(value, depth, seen);
+      if (kind === "map") return mapText(value, depth, seen);
+      if (kind === "set") return setText(value, depth, seen);
+      if (kind === "array") return arrayText(value, depth, seen);
       return objectText(value, depth, seen);
     } finally {
       SetPrototypeDelete(seen, value);
