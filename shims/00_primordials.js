@@ -63,44 +63,26 @@
   // ReflectApply(f, self, args): the one way shims call user functions.
   primordials.ReflectApply = Reflect.apply;
 
-  function lowerFirst(text) {
-    return stringToLower(text[0]) + stringSlice(text, 1);
+  // "@@iterator" -> Symbol.iterator; anything else is a plain property key.
+  function keyOf(text) {
+    return stringStartsWith(text, "@@") ? Symbol[stringSlice(text, 2)] : text;
   }
 
-  // "Iterator" -> Symbol.iterator, "ToStringTag" -> Symbol.toStringTag
-  function keyOf(part) {
-    if (stringStartsWith(part, "Symbol") && part.length > 6) {
-      const symbol = Symbol[lowerFirst(stringSlice(part, 6))];
-      if (typeof symbol === "symbol") return symbol;
-    }
-    return lowerFirst(part);
-  }
-
-  // Resolve one Deno-style name, already split by the bundler into the holder's name and the
-  // rest ("ArrayPrototypePush" -> "Array", "PrototypePush"); throws if it names nothing.
-  function resolve(name, holderName, restOfName) {
+  // Resolve one Deno-style name, parsed by the bundler (shims/__init__.py) into: the holder's
+  // name, whether the member is on its prototype, the member's key, and for a getter or setter
+  // the accessor's slot and key ("MapPrototypeGetSize" -> Map, 1, "getSize", "get", "size").
+  // Throws if the name resolves to nothing, so a typo fails every test at once.
+  function resolve(name, holderName, onPrototype, key, slot, accessorKey) {
     const holder = holders[holderName];
     if (holder === undefined) throw new Error("unknown primordial " + name);
-    let rest = restOfName;
-    let target = holder;
-    let uncurry = false;
-    if (stringStartsWith(rest, "Prototype")) {
-      target = holder.prototype;
-      rest = stringSlice(rest, 9);
-      uncurry = true;
-    }
-    const key = keyOf(rest);
-    const own = getOwn(target, key);
-    if (own !== undefined && "value" in own && typeof own.value === "function") {
-      return uncurry ? uncurryThis(own.value) : own.value;
-    }
-    if (own !== undefined && "value" in own) return own.value;
-    for (const [prefix, slot] of [["Get", "get"], ["Set", "set"]]) {
-      if (stringStartsWith(rest, prefix)) {
-        const accessor = getOwn(target, keyOf(stringSlice(rest, 3)));
-        if (accessor !== undefined && typeof accessor[slot] === "function") {
-          return uncurry ? uncurryThis(accessor[slot]) : accessor[slot];
-        }
+    const target = onPrototype === 1 ? holder.prototype : holder;
+    const value = target[keyOf(key)];
+    if (typeof value === "function") return onPrototype === 1 ? uncurryThis(value) : value;
+    if (value !== undefined) return value;
+    if (slot !== "") {
+      const accessor = getOwn(target, keyOf(accessorKey));
+      if (accessor !== undefined && typeof accessor[slot] === "function") {
+        return onPrototype === 1 ? uncurryThis(accessor[slot]) : accessor[slot];
       }
     }
     throw new Error("unknown primordial " + name);
@@ -142,11 +124,14 @@
     return fn;
   };
 
-  // boot.needed: [name, holder, rest, name, holder, rest, ...] for the members shims use.
+  // boot.needed: six entries per member the shims use (see resolve).
   const needed = boot.needed;
-  for (let i = 0; i < needed.length; i += 3) {
+  for (let i = 0; i < needed.length; i += 6) {
     const name = needed[i];
-    if (!(name in primordials)) primordials[name] = resolve(name, needed[i + 1], needed[i + 2]);
+    if (!(name in primordials)) {
+      primordials[name] = resolve(name, needed[i + 1], needed[i + 2], needed[i + 3],
+        needed[i + 4], needed[i + 5]);
+    }
   }
 
   return Object.freeze(primordials);

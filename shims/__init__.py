@@ -80,12 +80,29 @@ _HOLDERS = (
 ).split()
 
 
-def _split_names(names: list[str]) -> list[str]:
-    """[name, holder, rest, ...]: each name split at its longest holder prefix, for the JS side."""
-    flat: list[str] = []
+def _key(part: str) -> str:
+    """`Push` -> `push`; `SymbolIterator` -> `@@iterator` (a well-known symbol)."""
+    if part.startswith("Symbol") and len(part) > 6:
+        return "@@" + part[6].lower() + part[7:]
+    return part[:1].lower() + part[1:]
+
+
+def _split_names(names: list[str]) -> list[str | int]:
+    """Parse each Deno-style name for 00_primordials.js, six entries per name: the name, its
+    holder (longest matching constructor or namespace), 1 if the member is on the prototype,
+    the member's key, and for a possible getter or setter the slot and the accessor's key.
+    Doing this here, once, spares every fresh isolate ~0.4 ms of string work."""
+    flat: list[str | int] = []
     for name in names:
         holder = max((h for h in _HOLDERS if name.startswith(h)), key=len, default="")
-        flat += [name, holder, name[len(holder) :]]
+        rest = name[len(holder) :]
+        on_prototype = rest.startswith("Prototype")
+        if on_prototype:
+            rest = rest[len("Prototype") :]
+        slot, accessor = "", ""
+        if rest[:3] in ("Get", "Set") and len(rest) > 3:
+            slot, accessor = rest[:3].lower(), _key(rest[3:])
+        flat += [name, holder, int(on_prototype), _key(rest), slot, accessor]
     return flat
 
 
