@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 
 from evaluator._sandbox import Sandbox, SandboxConfig
 
@@ -27,6 +28,7 @@ class SandboxPool:
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._closing_since: float | None = None
         self.created = 0
 
     def start(self) -> None:
@@ -45,6 +47,16 @@ class SandboxPool:
     @property
     def size(self) -> int:
         return self._size
+
+    def stuck_closing_s(self) -> float:
+        """How long the close in progress has taken (0 if none).
+
+        Closing waits for V8 to stop, and V8 stops only between builtins: an isolate caught
+        inside one long builtin (a huge string flattened at the heap limit, GC-thrashing) keeps
+        a core busy after its evaluation was answered. A worker watches this to have itself
+        replaced (see evaluator/_worker.py), which frees that core."""
+        since = self._closing_since
+        return 0.0 if since is None else time.monotonic() - since
 
     def wait_warm(self, timeout_s: float) -> bool:
         """Block until the pool is full (or `timeout_s` passes); return whether it is."""
@@ -83,7 +95,9 @@ class SandboxPool:
                 used = self._used.popleft() if self._used else None
                 need = used is None and len(self._ready) < self._size
             if used is not None:
+                self._closing_since = time.monotonic()
                 used.close()
+                self._closing_since = None
                 continue
             if need:
                 try:

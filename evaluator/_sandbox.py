@@ -324,8 +324,12 @@ class Sandbox:
         for task in batch:
             reply: Reply | None = None
             while reply is None:
-                if self.abort_kind is not None:
-                    # A signal terminated the running task; it should answer at once.
+                if self.abort_kind is not None or self._isolate.memory_limit_reached():
+                    # A signal, or V8's heap limit, terminated the running task; it should
+                    # answer at once. It may not: inside one long builtin (a huge string
+                    # flattened near the heap limit) V8 only notices the termination when the
+                    # builtin returns, GC-thrashing meanwhile. The answer does not wait for it;
+                    # the isolate is closed (off the request's path) when it lets go.
                     reply = task.wait(_FLUSH_GRACE_S)
                     if reply is None:
                         return None

@@ -66,7 +66,7 @@ _RESPAWN_BACKOFF_MAX_S = 5.0
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
-Reason = Literal["crash", "memory", "timeout", "shutdown"]
+Reason = Literal["crash", "memory", "timeout", "shutdown", "recycle"]
 
 
 class _Job:
@@ -159,7 +159,7 @@ class _Worker:
         self.proc = proc
         self.pid = proc.pid
         self.transport: asyncio.Transport | None = None
-        self.state: Literal["starting", "ready", "stopping", "retired"] = "starting"
+        self.state: Literal["starting", "ready", "recycling", "stopping", "retired"] = "starting"
         self.inflight: dict[int, _Job] = {}
         self.warm = 0
         self.last_used = 0
@@ -419,7 +419,16 @@ class WorkerPool:
                     job.deadline.cancel()
                 if not job.future.done():
                     job.future.set_result(payload)
+            if worker.state == "recycling" and not worker.inflight:
+                self._retire(worker, "recycle")
             self._pump()
+        elif kind == _wire.RECYCLE:
+            # An isolate it discarded will not stop: no new work; replaced once it is idle.
+            logger.warning("worker %d (pid %d) asks to be replaced", worker.slot, worker.pid)
+            if worker.state == "ready":
+                worker.state = "recycling"
+            if not worker.inflight:
+                self._retire(worker, "recycle")
         elif kind == _wire.READY:
             worker.state = "ready"
             self._failures[worker.slot] = 0
@@ -453,7 +462,7 @@ class WorkerPool:
         """Kill a worker (once), answer for its evaluations, and start its replacement."""
         if worker.state == "retired":
             return
-        was_ready = worker.state == "ready"
+        was_ready = worker.state in ("ready", "recycling")
         worker.state = "retired"
         worker.kill_reason = reason
         worker.kill()

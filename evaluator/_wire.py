@@ -21,6 +21,7 @@ __all__ = [
     "EVAL",
     "HEADER",
     "READY",
+    "RECYCLE",
     "RESULT",
     "SETTINGS",
     "SHUTDOWN",
@@ -38,6 +39,7 @@ SETTINGS: Final = 3  # the first frame only: the settings as JSON
 READY: Final = 10  # the pool is warm; count: warm sandboxes
 RESULT: Final = 11  # payload: the EvaluationResult JSON; count: warm sandboxes
 STATUS: Final = 12  # count: warm sandboxes (sent when it changes while idle)
+RECYCLE: Final = 13  # an isolate will not stop: replace me once my evaluations are done
 
 
 def frame(

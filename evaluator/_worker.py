@@ -154,8 +154,17 @@ class Worker:
         threading.Thread(target=self._report_status, name="jseval-status", daemon=True).start()
 
     def _report_status(self) -> None:
-        """Tell the supervisor how many sandboxes are warm when that changes (for /readyz)."""
+        """Tell the supervisor how many sandboxes are warm when that changes (for /readyz), and
+        ask to be replaced if a discarded isolate will not stop (it would burn a core)."""
+        stuck_limit_s = self._settings.hard_deadline_grace_ms / 1000
+        recycling = False
         while not self._stopping.wait(_STATUS_INTERVAL_S):
+            if not recycling and self._engine.pool.stuck_closing_s() > stuck_limit_s:
+                recycling = True
+                try:
+                    self.send(_wire.RECYCLE, count=self._engine.pool.warm)
+                except OSError:
+                    return
             warm = self._engine.pool.warm
             if warm != self._last_warm:
                 self._last_warm = warm

@@ -154,6 +154,22 @@ async def test_hard_deadline_kills_a_frozen_worker(make_pool) -> None:
     assert (await pool.evaluate(request("1 + 2"))).result == 3
 
 
+async def test_a_worker_whose_isolate_will_not_stop_is_replaced(make_pool) -> None:
+    # Flattening a 64 MiB string at a 64 MiB heap limit: the evaluation is answered `memory`
+    # as soon as V8 reports the limit, but V8 stops only when the builtin returns, seconds of
+    # GC later. The worker asks to be replaced rather than keep a core busy closing it.
+    pool = await make_pool(hard_deadline_grace_ms=200)
+    [victim] = pool.worker_pids()
+    result = await pool.evaluate(
+        request("Uint8Array.fromBase64('A'.repeat(2 ** 26))", timeout_ms=20_000)
+    )
+    assert result.error is not None and result.error.kind == "memory"
+    assert result.stats.wall_ms < 5_000
+    await until(lambda: not alive(victim))
+    assert pool.restarts == 1
+    assert (await pool.evaluate(request("'replaced'"))).result == "replaced"
+
+
 async def test_queue_is_bounded_fifo_and_batches_are_admitted_whole(make_pool) -> None:
     pool = await make_pool(worker_concurrency=1, max_queue=2)
     order: list[int] = []
