@@ -17,7 +17,8 @@
   "use strict";
   const {
     ArrayPrototypeJoin, JSONStringify, NumberIsFinite, ObjectFreeze, ObjectGetOwnPropertyNames,
-    ReflectApply, String, StringPrototypeToWellFormed, listPush, newList,
+    ReflectApply, String, StringPrototypeCharCodeAt, StringPrototypeToWellFormed, listPush,
+    newList,
   } = boot.primordials;
 
   const outbox = { __proto__: null };
@@ -66,6 +67,62 @@
     throw new ErrorClass(message);
   }
 
+  // UTF-8 byte length of a string, a lone surrogate counting as U+FFFD (3 bytes): what
+  // TextEncoder, fetch bodies and the log byte cap all count.
+  function utf8Length(text) {
+    let length = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = StringPrototypeCharCodeAt(text, i);
+      if (c < 0x80) length += 1;
+      else if (c < 0x800) length += 2;
+      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+        const d = StringPrototypeCharCodeAt(text, i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          length += 4;
+          i++;
+        } else {
+          length += 3;
+        }
+      } else length += 3;
+    }
+    return length;
+  }
+
+  // UTF-8 bytes of a string (lone surrogates as U+FFFD), charged to the memory budget
+  // (55_memory, loaded by then: it is eager).
+  function utf8Encode(text) {
+    const bytes = boot.memory.newUint8Array(utf8Length(text));
+    let at = 0;
+    for (let i = 0; i < text.length; i++) {
+      let c = StringPrototypeCharCodeAt(text, i);
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const d = i + 1 < text.length ? StringPrototypeCharCodeAt(text, i + 1) : 0;
+        if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+        } else {
+          c = 0xfffd;
+        }
+      }
+      if (c < 0x80) {
+        bytes[at++] = c;
+      } else if (c < 0x800) {
+        bytes[at++] = 0xc0 | (c >> 6);
+        bytes[at++] = 0x80 | (c & 63);
+      } else if (c < 0x10000) {
+        bytes[at++] = 0xe0 | (c >> 12);
+        bytes[at++] = 0x80 | ((c >> 6) & 63);
+        bytes[at++] = 0x80 | (c & 63);
+      } else {
+        bytes[at++] = 0xf0 | (c >> 18);
+        bytes[at++] = 0x80 | ((c >> 12) & 63);
+        bytes[at++] = 0x80 | ((c >> 6) & 63);
+        bytes[at++] = 0x80 | (c & 63);
+      }
+    }
+    return bytes;
+  }
+
   // Deep-freeze plain JSON data (request globals, store values): read-only all the way down.
   function freeze(value) {
     if (value === null || typeof value !== "object") return value;
@@ -84,6 +141,6 @@
 
   return {
     __proto__: null, emit, drain, pending, setSignals, abort, state, config, freeze, jsonString,
-    jsonNumber,
+    jsonNumber, utf8Length, utf8Encode,
   };
 });

@@ -16,7 +16,7 @@
     MapPrototypeHas, MapPrototypeSet, ObjectHasOwn, ObjectKeys, String, StringPrototypeCharCodeAt,
     StringPrototypeRepeat, listPush, newList, stringSplit,
   } = boot.primordials;
-  const { emit, jsonString, jsonNumber } = boot.host;
+  const { emit, jsonString, jsonNumber, utf8Length } = boot.host;
   const { encode, EncodeFailure } = boot.encode;
   const { format, inspect, quoteString } = boot.inspect;
 
@@ -29,21 +29,6 @@
   };
   const counts = new Map();
   const timers = new Map();
-
-  // UTF-8 length of a (well-formed) string.
-  function utf8Length(text) {
-    let bytes = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = StringPrototypeCharCodeAt(text, i);
-      if (c < 0x80) bytes += 1;
-      else if (c < 0x800) bytes += 2;
-      else if (c >= 0xd800 && c <= 0xdbff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    }
-    return bytes;
-  }
 
   function indented(text) {
     if (state.indent === 0) return text;

@@ -99,43 +99,7 @@
     return out;
   }
 
-  // -- UTF-8 -------------------------------------------------------------------------------
-  function utf8Encode(text) {
-    let length = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = StringPrototypeCodePointAt(text, i);
-      if (c < 0x80) length += 1;
-      else if (c < 0x800) length += 2;
-      else if (c < 0x10000) length += 3;
-      else {
-        length += 4;
-        i++;
-      }
-    }
-    const bytes = boot.memory.newUint8Array(length);
-    let at = 0;
-    for (let i = 0; i < text.length; i++) {
-      let c = StringPrototypeCodePointAt(text, i);
-      if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // lone surrogate
-      if (c < 0x80) {
-        bytes[at++] = c;
-      } else if (c < 0x800) {
-        bytes[at++] = 0xc0 | (c >> 6);
-        bytes[at++] = 0x80 | (c & 63);
-      } else if (c < 0x10000) {
-        bytes[at++] = 0xe0 | (c >> 12);
-        bytes[at++] = 0x80 | ((c >> 6) & 63);
-        bytes[at++] = 0x80 | (c & 63);
-      } else {
-        bytes[at++] = 0xf0 | (c >> 18);
-        bytes[at++] = 0x80 | ((c >> 12) & 63);
-        bytes[at++] = 0x80 | ((c >> 6) & 63);
-        bytes[at++] = 0x80 | (c & 63);
-        i++;
-      }
-    }
-    return bytes;
-  }
+  const { utf8Encode } = boot.host;
 
   class TextEncoder {
     get encoding() {
