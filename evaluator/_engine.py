@@ -24,11 +24,19 @@ from evaluator.errors import EvaluationFailed, SandboxFailure
 from evaluator.models import EvaluationRequest, EvaluationResult
 from evaluator.settings import Settings
 
-__all__ = ["Engine", "dumps_json"]
+__all__ = ["Engine", "default_capabilities", "dumps_json"]
 
 logger = logging.getLogger("jseval.engine")
 
 _MIB = 1024 * 1024
+
+
+def default_capabilities(settings: Settings) -> list[HostCapability]:
+    """The host capabilities every evaluation gets: one place, so the in-process Evaluator, the
+    LocalService and the worker processes offer the same sandbox."""
+    from evaluator._fetch import FetchCapability  # httpx is imported only when engines exist
+
+    return [FetchCapability(settings)]
 
 
 def dumps_json(value: Any) -> str:

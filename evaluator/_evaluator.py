@@ -10,21 +10,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from evaluator._engine import Engine
-from evaluator._sandbox import HostCapability
+from evaluator._engine import Engine, default_capabilities
 from evaluator.errors import RequestRejected
 from evaluator.models import EvaluationRequest, EvaluationResult, check_request
 from evaluator.settings import Settings
 
 __all__ = ["Evaluator"]
-
-
-def _default_capabilities(settings: Settings) -> list[HostCapability]:
-    try:
-        from evaluator._fetch import FetchCapability
-    except ImportError:  # fetch not built in this tree
-        return []
-    return [FetchCapability(settings)]
 
 
 class Evaluator:
@@ -49,7 +40,7 @@ class Evaluator:
     def __init__(self, settings: Settings | None = None, *, pool_size: int | None = None) -> None:
         self.settings = settings or Settings()
         self._engine = Engine(
-            self.settings, _default_capabilities(self.settings), pool_size=pool_size
+            self.settings, default_capabilities(self.settings), pool_size=pool_size
         )
         self._engine.start()
 

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from evaluator._engine import Engine
+from evaluator._engine import Engine, default_capabilities
 from evaluator._sandbox import HostCapability
 from evaluator.errors import ServiceBusy, ServiceUnavailable
 from evaluator.models import EvaluationRequest, EvaluationResult
@@ -78,9 +78,7 @@ class LocalService:
     ) -> None:
         self.settings = settings
         if capabilities is None:  # the same as Evaluator's and the workers' (fetch)
-            from evaluator._evaluator import _default_capabilities
-
-            capabilities = _default_capabilities(settings)
+            capabilities = default_capabilities(settings)
         self._engine = Engine(settings, capabilities)
         self._capacity = capacity or max(1, settings.workers * settings.worker_concurrency)
         self._slots: asyncio.Semaphore | None = None

@@ -37,8 +37,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from evaluator import _wire
-from evaluator._engine import Engine, failed_result
-from evaluator._sandbox import HostCapability
+from evaluator._engine import Engine, default_capabilities, failed_result
 from evaluator.errors import SandboxFailure
 from evaluator.models import EvaluationRequest
 from evaluator.settings import Settings
@@ -118,19 +117,12 @@ class Worker:
         self._sock = sock
         self._settings = settings
         self._send_lock = threading.Lock()
-        self._capabilities = self._load_capabilities(settings)
-        self._engine = Engine(settings, self._capabilities)
+        self._engine = Engine(settings, default_capabilities(settings))
         self._threads = ThreadPoolExecutor(
             settings.worker_concurrency, thread_name_prefix="jseval-eval"
         )
         self._stopping = threading.Event()
         self._last_warm = -1
-
-    @staticmethod
-    def _load_capabilities(settings: Settings) -> Sequence[HostCapability]:
-        from evaluator._evaluator import _default_capabilities  # fetch, when it is built
-
-        return _default_capabilities(settings)
 
     def send(self, kind: int, job_id: int = 0, payload: bytes = b"", count: int = 0) -> None:
         data = _wire.frame(kind, job_id, payload, 0.0, count)
