@@ -18,31 +18,7 @@ import pytest
 from evaluator import EvaluationRequest, EvaluationResult, Evaluator, Settings
 from evaluator._engine import Engine
 from evaluator._fetch import FetchCapability
-
-
-def call(evaluator: Evaluator, code: str, **fields: Any) -> EvaluationResult:
-    return evaluator.evaluate({"code": code, "mode": "function", **fields})
-
-
-def value(evaluator: Evaluator, code: str, **fields: Any) -> Any:
-    result = call(evaluator, code, **fields)
-    assert result.ok, result.error
-    return result.result
-
-
-class StubResolver:
-    """DNS for tests: names map to lists of answers (one list per call, the last repeats)."""
-
-    def __init__(self, answers: dict[str, list[list[str]]]) -> None:
-        self.answers = answers
-        self.calls: list[str] = []
-
-    async def __call__(self, hostname: str, port: int) -> list[str]:
-        self.calls.append(hostname)
-        if hostname not in self.answers:
-            raise OSError("no such name")
-        queue = self.answers[hostname]
-        return queue.pop(0) if len(queue) > 1 else queue[0]
+from tests.support import StubResolver, call, value
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import ipaddress
 import pytest
 
 from evaluator._net_policy import FetchRefused, NetPolicy, address_refusal, parse_url
+from tests.support import StubResolver
 
 PUBLIC = "93.184.216.34"
 
@@ -145,21 +146,6 @@ def test_addresses_that_are_not_public_unicast_are_refused(address: str, why: st
 )
 def test_public_unicast_addresses_pass(address: str) -> None:
     assert address_refusal(ipaddress.ip_address(address)) is None
-
-
-class StubResolver:
-    """Answers from a table, one answer list per call (the last repeats); records the calls."""
-
-    def __init__(self, answers: dict[str, list[list[str]]]) -> None:
-        self.answers = answers
-        self.calls: list[str] = []
-
-    async def __call__(self, hostname: str, port: int) -> list[str]:
-        self.calls.append(hostname)
-        if hostname not in self.answers:
-            raise OSError("no such name")
-        queue = self.answers[hostname]
-        return queue.pop(0) if len(queue) > 1 else queue[0]
 
 
 def addresses(policy: NetPolicy, url: str) -> tuple[str, ...]:

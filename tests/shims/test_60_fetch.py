@@ -6,22 +6,9 @@ so "read once" and "copied at the call" are observed on the wire, not inferred.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from evaluator import EvaluationResult, Evaluator
-
-
-def call(evaluator: Evaluator, code: str, **fields: Any) -> EvaluationResult:
-    return evaluator.evaluate({"code": code, "mode": "function", **fields})
-
-
-def value(evaluator: Evaluator, code: str, **fields: Any) -> Any:
-    result = call(evaluator, code, **fields)
-    assert result.ok, result.error
-    return result.result
-
+from tests.support import call, value
 
 # -- Headers -------------------------------------------------------------------------------------
 
