@@ -12,6 +12,7 @@ import argparse
 import json
 from typing import Any
 
+import py_mini_racer
 import uvicorn
 from py_mini_racer import JSPromise, MiniRacer
 from starlette.applications import Starlette
@@ -19,6 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from evaluator._bridge import V8_FLAGS
 
 
 def _run(code: str, mode: str, timeout_ms: int) -> dict[str, Any]:
@@ -62,6 +65,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.naive_server")
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args()
+    # The same V8 flags as jseval: without `--no-memory-protection-keys`, MiniRacer() on several
+    # threads segfaults on CPUs with memory protection keys (evaluator/_bridge.py says why).
+    py_mini_racer.init_mini_racer(flags=V8_FLAGS)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 

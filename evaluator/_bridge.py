@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,16 +39,23 @@ __all__ = [
     "Isolate",
     "Reply",
     "Task",
+    "cpu_has_memory_protection_keys",
     "init_v8",
     "v8_version",
 ]
 
 MINI_RACER_VERSION: Final = "0.14.1"
 
-# V8 flags, set once per process before the first isolate. mini-racer's own default is
-# `--single-threaded` (no V8 worker threads, so an isolate's work stays on its pump thread);
-# we keep it and add nothing that changes JavaScript semantics.
-V8_FLAGS: Final = ("--single-threaded",)
+# V8 flags, set once per process before the first isolate. None changes JavaScript semantics.
+# - `--single-threaded`: mini-racer's own default (no V8 worker threads, so an isolate's work
+#   stays on its pump thread).
+# - `--no-memory-protection-keys`: on CPUs with memory protection keys (`pku` in /proc/cpuinfo:
+#   most Intel server CPUs since Skylake-SP, AMD since Zen 3) V8 guards its code space with a
+#   per-thread PKU key. mini-racer runs each isolate on its own thread, and creating an isolate
+#   while another thread runs one then segfaults the whole process (in `mr_init_context`; plain
+#   `MiniRacer()` on three threads crashes too). Without the keys V8 falls back to mprotect-based
+#   write protection of its code space, which is what it does on CPUs without the feature.
+V8_FLAGS: Final = ("--single-threaded", "--no-memory-protection-keys")
 
 _ERROR_KINDS: Final = {
     _T.parse_exception: "parse_error",
@@ -62,6 +70,8 @@ _HANDLE_TYPES: Final = frozenset(
     {_T.function, _T.array, _T.object, _T.promise, _T.symbol, _T.shared_array_buffer}
 )
 
+logger = logging.getLogger("jseval.bridge")
+
 _init_lock = threading.Lock()
 _dll: Any = None
 
@@ -74,9 +84,16 @@ def init_v8() -> Any:
             try:
                 _dll = py_mini_racer.init_mini_racer(flags=V8_FLAGS)
             except py_mini_racer.LibAlreadyInitializedError:
-                # Someone in this process initialised mini-racer first (with its default
-                # `--single-threaded`); the isolates we make are the same.
+                # Someone in this process initialised mini-racer first, with flags we cannot
+                # know or change. On a CPU with memory protection keys that may be without
+                # `--no-memory-protection-keys`, and threaded use would then crash: say so once.
                 _dll = py_mini_racer.init_mini_racer(ignore_duplicate_init=True)
+                if cpu_has_memory_protection_keys():
+                    logger.warning(
+                        "mini-racer was initialised before jseval; if that was without "
+                        "--no-memory-protection-keys, isolates on several threads may crash "
+                        "this process (call evaluator.init_v8() first)"
+                    )
             # V8 finishes initialising the process (its memory pools) when the first isolate is
             # created, and that step is not thread-safe: several threads creating their first
             # isolates at once aborted the process ("Check failed:
@@ -85,6 +102,18 @@ def init_v8() -> Any:
             context = _dll.mr_init_context(_on_callback)
             _dll.mr_free_context(context)
         return _dll
+
+
+def cpu_has_memory_protection_keys() -> bool:
+    """Whether this CPU and kernel offer memory protection keys (`pku`/`ospke`, Linux only)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    return "pku" in line.split()
+    except OSError:
+        pass
+    return False
 
 
 def v8_version() -> str:
