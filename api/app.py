@@ -35,7 +35,7 @@ from api.middleware.backpressure import BackpressureMiddleware
 from api.middleware.body_limit import BodyLimitMiddleware
 from api.middleware.last_resort import LastResortMiddleware
 from api.routes import evaluate, health, meta
-from evaluator import EvaluationService, LocalService, RequestRejected, Settings
+from evaluator import EvaluationService, RequestRejected, Settings, WorkerPool
 
 __all__ = ["OPEN_PATHS", "OPEN_PREFIXES", "create_app", "default_service"]
 
@@ -47,17 +47,10 @@ OPEN_PREFIXES = ("/static/",)
 ROUTERS = (evaluate.router, health.router, meta.router)
 
 
-def default_service(settings: Settings) -> EvaluationService:
-    """Worker processes when the evaluator offers them (`WorkerPool`), else this process.
-
-    Looked up by name at call time, so the API switches to `WorkerPool` as soon as the evaluator
-    exports it, without a change here. `settings.workers == 0` keeps evaluations in-process.
-    """
-    worker_pool = getattr(evaluator, "WorkerPool", None)
-    if worker_pool is not None and settings.workers > 0:
-        service: EvaluationService = worker_pool(settings)
-        return service
-    return LocalService(settings)
+def default_service(settings: Settings) -> WorkerPool:
+    """Worker processes: nothing a sandbox does can take the API process down. (`jseval serve
+    --workers 0` passes a `LocalService` instead.)"""
+    return WorkerPool(settings)
 
 
 def _validation_errors(errors: object) -> list[dict[str, object]]:

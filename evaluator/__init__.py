@@ -6,9 +6,9 @@ The public API is what this module exports; everything in `evaluator._*` is priv
 from __future__ import annotations
 
 from evaluator._bridge import v8_version
-from evaluator._evaluator import Evaluator
+from evaluator._in_process import Evaluator
 from evaluator._service import EvaluationService, LocalService, ServiceStats
-from evaluator._supervisor import WorkerPool
+from evaluator._worker_pool import WorkerPool
 from evaluator.errors import (
     ErrorKind,
     EvaluationFailed,

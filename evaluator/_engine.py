@@ -16,27 +16,20 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
 
-from evaluator._pool import SandboxPool
-from evaluator._sandbox import HostCapability, RunOutcome, SandboxConfig
-from evaluator.errors import EvaluationFailed, SandboxFailure
+from evaluator._result import assemble, failed_result
+from evaluator._sandbox import RunOutcome, SandboxConfig
+from evaluator._sandbox_pool import SandboxPool
+from evaluator.capabilities import HostCapability
+from evaluator.errors import SandboxFailure
 from evaluator.models import EvaluationRequest, EvaluationResult
 from evaluator.settings import Settings
 
-__all__ = ["Engine", "default_capabilities", "dumps_json"]
+__all__ = ["Engine", "dumps_json"]
 
 logger = logging.getLogger("jseval.engine")
 
 _MIB = 1024 * 1024
-
-
-def default_capabilities(settings: Settings) -> list[HostCapability]:
-    """The host capabilities every evaluation gets: one place, so the in-process Evaluator, the
-    LocalService and the worker processes offer the same sandbox."""
-    from evaluator._fetch import FetchCapability  # httpx is imported only when engines exist
-
-    return [FetchCapability(settings)]
 
 
 def dumps_json(value: Any) -> str:
@@ -80,68 +73,6 @@ def start_message(
             "fetch_max_requests": settings.fetch_max_requests,
         },
     }
-
-
-def apply_store_ops(initial: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:
-    """The final store: the initial one with every recorded change applied, in order."""
-    store = dict(initial)
-    for op in ops:
-        kind = op.get("op")
-        if kind == "set":
-            store[op["key"]] = op.get("value")
-        elif kind == "remove":
-            store.pop(op["key"], None)
-        elif kind == "clear":
-            store.clear()
-    return store
-
-
-def error_info(failure: EvaluationFailed) -> dict[str, Any]:
-    return {
-        "kind": failure.kind,
-        "name": failure.name,
-        "message": failure.message,
-        "line": failure.line,
-        "column": failure.column,
-        "stack": failure.stack,
-    }
-
-
-def assemble(
-    request: EvaluationRequest, outcome: RunOutcome, wall_ms: float, queue_ms: float
-) -> EvaluationResult:
-    """Validate what the sandbox reported and shape it as the SPEC's result."""
-    ok = outcome.ok and outcome.failure is None
-    data = {
-        "ok": ok,
-        "result": outcome.result if ok else None,
-        "result_type": outcome.result_type if ok else None,
-        "error": None if ok or outcome.failure is None else error_info(outcome.failure),
-        "logs": outcome.logs,
-        "logs_truncated": outcome.logs_truncated,
-        "actions": outcome.actions,
-        "store": apply_store_ops(request.store, outcome.store_ops),
-        "store_ops": outcome.store_ops,
-        "timers": {"pending": outcome.timers},
-        "fetches": outcome.fetches,
-        "stats": {"wall_ms": round(wall_ms, 3), "queue_ms": round(queue_ms, 3)},
-    }
-    if not ok and outcome.failure is None:
-        data["error"] = error_info(SandboxFailure("the sandbox ended without a result"))
-    try:
-        return EvaluationResult.model_validate(data)
-    except (ValidationError, KeyError, TypeError):
-        # The sandbox's report did not have the promised shape: never expected, never a 500.
-        malformed = SandboxFailure("the sandbox sent a malformed report")
-        return failed_result(malformed, wall_ms, queue_ms)
-
-
-def failed_result(failure: EvaluationFailed, wall_ms: float, queue_ms: float) -> EvaluationResult:
-    return EvaluationResult(
-        ok=False,
-        error=error_info(failure),  # type: ignore[arg-type]
-        stats={"wall_ms": round(wall_ms, 3), "queue_ms": round(queue_ms, 3)},  # type: ignore[arg-type]
-    )
 
 
 class Engine:

@@ -5,12 +5,12 @@ of time; `Sandbox.run()` drives one evaluation to its end and returns what it le
 owner closes the isolate afterwards, whatever happened.
 
 The driver is the evaluation's event loop. It posts tasks to the isolate (start, poll, tick,
-deliver, flush: see `shims/70_run.js`), waits for their replies with a deadline, and decides what
-comes next: fire due timers, sleep until the next one, hand new requests to host capabilities
-(fetch), deliver their results. Microtasks drain between tasks, so a `poll` reply always
-describes a quiet isolate. Every wait is bounded by the deadline; past it the running JavaScript
-is terminated, so nothing a sandbox does can hold the driver (a microtask loop, which no task
-owns, is stopped by closing the isolate).
+deliver, flush: see `shims/core/70_run.js`), waits for their replies with a deadline, and
+decides what comes next: fire due timers, sleep until the next one, hand new requests to host
+capabilities (fetch), deliver their results. Microtasks drain between tasks, so a `poll` reply
+always describes a quiet isolate. Every wait is bounded by the deadline; past it the running
+JavaScript is terminated, so nothing a sandbox does can hold the driver (a microtask loop, which
+no task owns, is stopped by closing the isolate).
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
 from evaluator._bridge import Isolate, Reply, Task
+from evaluator.capabilities import CapabilitySession, HostCapability
 from evaluator.errors import (
     FAILURE_BY_KIND,
     EvaluationFailed,
@@ -38,8 +39,6 @@ from evaluator.errors import (
 from shims import bundle
 
 __all__ = [
-    "CapabilitySession",
-    "HostCapability",
     "RunOutcome",
     "Sandbox",
     "SandboxConfig",
@@ -72,30 +71,6 @@ class SandboxConfig:
     """Per-process runtime settings, fixed when a sandbox is prepared."""
 
     allow_wasm: bool = False
-
-
-class CapabilitySession(Protocol):
-    """The host half of one capability (fetch) for one evaluation."""
-
-    def handle(self, records: list[dict[str, Any]]) -> None:
-        """New requests from the sandbox (the capability's outbox channel)."""
-
-    def take_deliveries(self) -> list[dict[str, Any]]:
-        """Results ready for the sandbox; the driver hands them over in a `deliver` op."""
-
-    def busy(self) -> bool:
-        """Whether work is outstanding (the driver keeps waiting for it)."""
-
-    def close(self) -> list[dict[str, Any]]:
-        """Cancel what is outstanding; return the capability's records for the result."""
-
-
-class HostCapability(Protocol):
-    """A capability's host half: one session per evaluation, fed from an outbox channel."""
-
-    channel: str
-
-    def open_session(self, wake: threading.Event, deadline: float) -> CapabilitySession: ...
 
 
 @dataclass
@@ -188,10 +163,6 @@ class Sandbox:
             self._wake.set()
 
         return on_signal
-
-    @property
-    def closed(self) -> bool:
-        return self._isolate.closed
 
     def close(self) -> None:
         """Free the isolate (stops any JavaScript still running)."""

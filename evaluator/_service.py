@@ -4,7 +4,7 @@
 
 - `LocalService`: evaluations on threads of this process (the in-process engine, its warm pool);
   for development, tests and `JSEVAL_WORKERS=0`. A V8 crash here takes the process down.
-- `WorkerPool` (evaluator/_supervisor.py): worker processes under a supervisor, so nothing a
+- `WorkerPool` (evaluator/_worker_pool.py): worker processes under a supervisor, so nothing a
   sandbox does can take the service down. The default for `jseval serve`.
 
 Both bound the number of evaluations waiting (`ServiceBusy` past `max_queue`), refuse work while
@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from evaluator._engine import Engine, default_capabilities
-from evaluator._sandbox import HostCapability
+from evaluator._engine import Engine
+from evaluator.capabilities import HostCapability, default_capabilities
 from evaluator.errors import ServiceBusy, ServiceUnavailable
 from evaluator.models import EvaluationRequest, EvaluationResult
 from evaluator.settings import Settings

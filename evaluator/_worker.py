@@ -1,6 +1,6 @@
 """A worker process: its own warm pool and engine, evaluations on threads, frames on one socket.
 
-Started by the supervisor (`evaluator/_supervisor.py`) as `python -m evaluator._worker --fd N`
+Started by the supervisor (`evaluator/_worker_pool.py`) as `python -m evaluator._worker --fd N`
 (fork + exec, never a bare fork of a process where V8 may already run). Why a process at all:
 nothing a sandbox does, a V8 fatal error, a segfault, memory past the process limit, can then
 take the API down; the supervisor kills and replaces a worker and answers for its evaluations.
@@ -37,7 +37,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from evaluator import _wire
-from evaluator._engine import Engine, default_capabilities, failed_result
+from evaluator._engine import Engine
+from evaluator._result import failed_result
+from evaluator.capabilities import default_capabilities
 from evaluator.errors import SandboxFailure
 from evaluator.models import EvaluationRequest
 from evaluator.settings import Settings

@@ -56,7 +56,7 @@ ResultType = Literal[
 _MAX_DATE_MS = 8_640_000_000_000_000
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 # Levels of arrays and objects a request's data may nest: the same bound as the sandbox's
-# encoder (shims/08_encode.js MAX_DEPTH). The worker re-parses requests and the API parses
+# encoder (shims/core/08_encode.js MAX_DEPTH). The worker re-parses requests and the API parses
 # results with JSON parsers that stop near 200 levels; deeper data (accepted here up to
 # pydantic's own ~255) failed in the worker as kind `internal` instead of being a 422.
 MAX_JSON_DEPTH = 128

@@ -1,9 +1,12 @@
-"""The JavaScript that runs inside every sandbox, one file per capability.
+"""The JavaScript that runs inside every sandbox: one folder per capability, numbered files.
 
-Files are named `NN_capability.js` and load in number order (gaps left for new ones, as in Deno's
-`ext/`). Each is one function expression `(function (boot) { ... return {...}; })` whose exports
-land on a private `boot` record under the capability's name, so `20_timers.js` reads `boot.clock`.
-Each header says `// Load: eager` or `// Load: lazy`:
+Each capability is a unit, as in Deno's `ext/`: `shims/<unit>/NN_name.js` (`shims/fetch/`,
+`shims/web/`, `shims/framework/`, ...), its host half (if it has one) under
+`evaluator/capabilities/<unit>/`. Files load in the order of their numbers across the whole
+runtime (ties broken by name; gaps left for new ones). Each is one function expression
+`(function (boot) { ... return {...}; })` whose exports land on a private `boot` record under
+the file's name, so `20_timers.js` reads `boot.clock`; names are unique across units. Each
+header says `// Load: eager` or `// Load: lazy`:
 
 - eager shims run when the sandbox is prepared, in order;
 - lazy shims ride along as source text and are compiled on first use (a getter on `boot`), so a
@@ -23,8 +26,9 @@ import json
 import re
 from functools import cache
 from importlib import resources
+from typing import NamedTuple
 
-__all__ = ["RUNTIME_SOURCE_URL", "bundle", "primordial_names", "shim_files"]
+__all__ = ["RUNTIME_SOURCE_URL", "ShimFile", "bundle", "primordial_names", "shim_files"]
 
 RUNTIME_SOURCE_URL = "jseval:runtime"
 _NAME = re.compile(r"^(\d\d)_([a-z][a-z0-9_]*)\.js$")
@@ -34,19 +38,32 @@ _DESTRUCTURE = re.compile(r"const\s*\{([^}]*)\}\s*=\s*(?:boot\.primordials|P)\s*
 _MEMBER = re.compile(r"\b(?:boot\.primordials|P)\.([A-Za-z_$][\w$]*)")
 
 
-def shim_files() -> list[tuple[str, str, str]]:
-    """(number, capability, source) for every shim, in load order."""
-    found: dict[str, tuple[str, str, str]] = {}
-    for entry in resources.files(__package__).iterdir():
-        match = _NAME.match(entry.name)
-        if match is None:
+class ShimFile(NamedTuple):
+    """One shim: where it sits, when it loads, and its source."""
+
+    number: str
+    unit: str
+    name: str
+    source: str
+
+
+def shim_files() -> list[ShimFile]:
+    """Every shim of every unit, in load order (number, then name)."""
+    found: dict[str, ShimFile] = {}
+    root = resources.files(__package__)
+    for unit in root.iterdir():
+        if not unit.is_dir() or unit.name.startswith(("_", ".")):
             continue
-        number, capability = match.groups()
-        if number in found:
-            other = found[number][1]
-            raise RuntimeError(f"two shims share the number {number}: {other}, {capability}")
-        found[number] = (number, capability, entry.read_text(encoding="utf-8"))
-    return [found[number] for number in sorted(found)]
+        for entry in unit.iterdir():
+            match = _NAME.match(entry.name)
+            if match is None:
+                continue
+            number, name = match.groups()
+            if name in found:
+                other = found[name]
+                raise RuntimeError(f"two shims share the name {name}: {other.unit}, {unit.name}")
+            found[name] = ShimFile(number, unit.name, name, entry.read_text(encoding="utf-8"))
+    return sorted(found.values(), key=lambda shim: (shim.number, shim.name))
 
 
 def load_kind(source: str) -> str:
@@ -160,17 +177,17 @@ def bundle() -> str:
     eager: list[str] = []
     eager_names: list[str] = []
     lazy: dict[str, str] = {}
-    for _number, capability, source in files:
-        if load_kind(source) == "eager":
-            eager.append(_strip(source))
-            eager_names.append(capability)
+    for shim in files:
+        if load_kind(shim.source) == "eager":
+            eager.append(_strip(shim.source))
+            eager_names.append(shim.name)
         else:
-            lazy[capability] = _strip(source)
+            lazy[shim.name] = _strip(shim.source)
     lazy_literal = "{ __proto__: null, " + ", ".join(
         f"{json.dumps(name)}: {json.dumps(text)}" for name, text in lazy.items()
     ) + " }"
     return _LOADER % {
-        "needed": json.dumps(_split_names(primordial_names([f[2] for f in files]))),
+        "needed": json.dumps(_split_names(primordial_names([shim.source for shim in files]))),
         "lazy": lazy_literal,
         "eager": ",\n".join(eager),
         "eager_names": json.dumps(eager_names),

@@ -131,7 +131,7 @@ def live_server_cm() -> Callable[..., contextlib.AbstractContextManager[LiveServ
     return serve_live
 
 
-# --- Servers for fetch (tests/evaluator/test_fetch.py, tests/shims/test_60_fetch.py) -----------
+# --- Servers for fetch (tests/evaluator/capabilities/fetch/, tests/shims/fetch/) ---
 # `origin_server`: a real uvicorn server on 127.0.0.1 that fetch is allowed to reach (echo,
 # redirects, status codes, big/slow/gzip bodies, Set-Cookie). `forbidden_server`: a bare TCP
 # listener that counts accepted connections; every refusal test asserts it saw none.

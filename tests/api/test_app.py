@@ -9,12 +9,11 @@ import pytest
 
 import evaluator
 from api.app import OPEN_PATHS, create_app, default_service
-from evaluator import LocalService, Settings
+from evaluator import LocalService, Settings, WorkerPool
 
 
-def test_default_service_follows_the_evaluator() -> None:
-    service = default_service(Settings(workers=1))
-    assert type(service) is getattr(evaluator, "WorkerPool", LocalService)
+def test_default_service_is_the_worker_pool() -> None:
+    assert type(default_service(Settings(workers=1))) is WorkerPool
 
 
 def test_create_app_without_arguments_reads_the_environment(

@@ -328,7 +328,7 @@ def test_single_allocations_past_the_heap_budget_are_bounded_by_the_process(atta
 def test_inputs_on_which_v8_aborts_the_process_are_refused(attack: Attack, code: str) -> None:
     """V8 aborts the process ("Fatal JavaScript invalid size error", crbug.com/1201626) instead
     of throwing when one of these would make more than 2 ** 27 elements: 30 bytes of code killed
-    the worker and every evaluation beside it. shims/56_oversize.js refuses them first."""
+    the worker and every evaluation beside it. shims/memory/56_oversize.js refuses them first."""
     result = attack(f"try {{ {code}; 'ran' }} catch (e) {{ e.name + ': ' + e.message }}",
                     memory_mb=512, timeout_ms=5000)
     assert result["ok"] and result["result"] == "RangeError: Invalid array length", result

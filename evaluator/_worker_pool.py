@@ -1,0 +1,579 @@
+"""`WorkerPool`: evaluations in worker processes, watched by a supervisor in the API process.
+
+Why processes: a V8 fatal error, a segfault or memory past every limit ends a process, and the
+API must survive all three (SPEC section 3: "a crash of V8 itself"). Each worker
+(`evaluator/_worker.py`) keeps its own warm pool and runs up to `worker_concurrency`
+evaluations on threads; this module admits, queues, dispatches and answers for them.
+
+- **Admission.** Up to `max_queue` evaluations may wait; past that `ServiceBusy`. A batch is
+  admitted whole or refused whole. Starting or draining: `ServiceUnavailable`.
+- **Dispatch.** One FIFO queue; the head goes to the worker with the fewest evaluations running
+  (ties: more warm sandboxes, then the least recently used), whenever any worker has a free slot.
+  Nothing waits while a slot is free.
+- **Containment.** A worker is killed (SIGKILL) and replaced when it dies by itself (its
+  evaluations answer kind `internal`), when its RSS passes `worker_max_rss_mb` (read from /proc
+  every 25 ms; kind `memory`), or when an evaluation outlives its budget plus
+  `hard_deadline_grace_ms` (that one answers `timeout`, the others running there `internal`).
+  The in-process deadline normally ends an evaluation long before: the hard deadline is for
+  JavaScript stuck where V8 cannot terminate it (one long builtin call).
+- **Wire.** One Unix socket per worker, length-prefixed frames (`_wire.py`) read by an asyncio
+  protocol: no reader thread, no pickles. The request goes as its JSON, the result comes back as
+  the JSON the worker's engine produced.
+
+All state lives on the event loop's thread: no locks. `start()`, `evaluate()` and `aclose()`
+must be awaited on the same loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import itertools
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Coroutine, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from evaluator import _wire
+from evaluator._result import failed_result
+from evaluator._service import ServiceStats
+from evaluator.errors import (
+    EvaluationFailed,
+    EvaluationTimeout,
+    MemoryLimitExceeded,
+    SandboxFailure,
+    ServiceBusy,
+    ServiceUnavailable,
+)
+from evaluator.models import EvaluationRequest, EvaluationResult
+from evaluator.settings import Settings
+
+__all__ = ["WorkerPool"]
+
+logger = logging.getLogger("jseval.supervisor")
+
+_MIB = 1024 * 1024
+_RSS_CHECK_S = 0.025
+_START_TIMEOUT_S = 60.0
+_STOP_TIMEOUT_S = 3.0
+_RESPAWN_BACKOFF_MAX_S = 5.0
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+
+Reason = Literal["crash", "memory", "timeout", "shutdown", "recycle"]
+
+
+class _Job:
+    """One admitted evaluation: its request bytes, its future (the result JSON), its timings."""
+
+    __slots__ = (
+        "deadline",
+        "dispatched_at",
+        "future",
+        "id",
+        "overdue",
+        "payload",
+        "queued_at",
+        "timeout_s",
+        "worker",
+    )
+
+    def __init__(
+        self,
+        job_id: int,
+        payload: bytes,
+        timeout_s: float,
+        future: asyncio.Future[bytes],
+        now: float,
+    ) -> None:
+        self.id = job_id
+        self.payload = payload
+        self.timeout_s = timeout_s
+        self.future = future
+        self.queued_at = now
+        self.dispatched_at = now
+        self.worker: _Worker | None = None
+        self.deadline: asyncio.TimerHandle | None = None
+        self.overdue = False
+
+
+class _Protocol(asyncio.Protocol):
+    """Cuts the worker's byte stream into frames and hands them to the supervisor."""
+
+    def __init__(self, pool: WorkerPool, worker: _Worker) -> None:
+        self._pool = pool
+        self._worker = worker
+        self._buffer = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        header_size = _wire.HEADER.size
+        while len(buffer) >= header_size:
+            length, kind, job_id, _number, count = _wire.HEADER.unpack_from(buffer)
+            end = header_size + length
+            if len(buffer) < end:
+                return
+            payload = bytes(buffer[header_size:end])
+            del buffer[:end]
+            self._pool._on_frame(self._worker, kind, job_id, count, payload)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._pool._on_lost(self._worker)
+
+
+# What a worker may see of the API process's environment. Workers get their settings over the
+# socket (SETTINGS frame), so they need no JSEVAL_* variable; everything else (API keys, cloud
+# credentials, database URLs) stays out of reach of code that escapes V8 and reads
+# /proc/self/environ.
+_WORKER_ENV_NAMES = frozenset(
+    {"PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "HOME", "VIRTUAL_ENV", "SSL_CERT_FILE",
+     "SSL_CERT_DIR", "PYTHONHASHSEED", "PYTHONUTF8", "PYTHONIOENCODING"}
+)
+
+
+def worker_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The allow-listed environment a worker starts with (plus PYTHONPATH to find jseval)."""
+    env = {
+        name: value
+        for name, value in environ.items()
+        if name in _WORKER_ENV_NAMES or name.startswith("LC_")
+    }
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (_PACKAGE_ROOT, environ.get("PYTHONPATH", "")) if p
+    )
+    return env
+
+
+class _Worker:
+    """The supervisor's view of one worker process."""
+
+    def __init__(self, slot: int, proc: subprocess.Popen[bytes]) -> None:
+        self.slot = slot
+        self.proc = proc
+        self.pid = proc.pid
+        self.transport: asyncio.Transport | None = None
+        self.state: Literal["starting", "ready", "recycling", "stopping", "retired"] = "starting"
+        self.inflight: dict[int, _Job] = {}
+        self.warm = 0
+        self.last_used = 0
+        self.kill_reason: Reason | None = None
+        self.ready = asyncio.get_running_loop().create_future()
+        self.spawned_at = asyncio.get_running_loop().time()
+
+    def send(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+
+def _read_rss(pid: int) -> int | None:
+    """Resident set size of `pid` in bytes, from /proc; None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _failure_json(failure: EvaluationFailed, job: _Job, now: float) -> bytes:
+    """The result of an evaluation its worker could not finish, as the worker would send it."""
+    result = failed_result(
+        failure,
+        (now - job.dispatched_at) * 1000,
+        (job.dispatched_at - job.queued_at) * 1000,
+    )
+    return result.__pydantic_serializer__.to_json(result)
+
+
+_CRASHED = SandboxFailure("the worker process running the evaluation stopped unexpectedly")
+_COLLATERAL = SandboxFailure("the worker process running the evaluation was restarted")
+_SHUT_DOWN = SandboxFailure("the service shut down before the evaluation ended")
+_RSS_EXCEEDED = MemoryLimitExceeded(
+    "the worker process went past its memory limit", name="RangeError"
+)
+_HARD_TIMEOUT = EvaluationTimeout("the evaluation ran past its time budget")
+
+
+class WorkerPool:
+    """Worker processes under a supervisor: the default `EvaluationService` of `jseval serve`.
+
+    `settings.workers` processes (default: one per core), each with `settings.pool_size` warm
+    sandboxes and `settings.worker_concurrency` evaluations at once. See the module docstring
+    for admission, dispatch and containment.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._slots: list[_Worker | None] = [None] * settings.workers
+        self._queue: collections.deque[_Job] = collections.deque()
+        self._ids = itertools.count(1)
+        self._uses = itertools.count(1)
+        self._started = False
+        self._draining = False
+        self._closed = False
+        self._failures = [0] * settings.workers  # consecutive deaths before READY, per slot
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._monitor: asyncio.Task[None] | None = None
+        self._settings_json = settings.model_dump_json(exclude={"api_keys"}).encode()
+        self._grace_s = settings.hard_deadline_grace_ms / 1000
+        self.restarts = 0
+
+    # -- the EvaluationService protocol -----------------------------------------------------
+
+    async def start(self) -> None:
+        """Start every worker and wait until each reports its pool warm."""
+        if self._started or self._closed:
+            return
+        for slot in range(len(self._slots)):
+            await self._spawn(slot)
+        self._monitor = asyncio.get_running_loop().create_task(self._watch(), name="jseval-rss")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _START_TIMEOUT_S
+        while not all(w is not None and w.state == "ready" for w in self._slots):
+            pending = [w.ready for w in self._slots if w is not None and not w.ready.done()]
+            remaining = deadline - loop.time()
+            if remaining <= 0 or self._closed:
+                raise ServiceUnavailable("the worker processes did not start")
+            if pending:
+                await asyncio.wait(pending, timeout=remaining)
+            else:  # a slot is between a death and its respawn
+                await asyncio.sleep(0.01)
+        self._started = True
+
+    def ready(self) -> bool:
+        """Every worker reported its pool warm once, one is alive now, and we are not draining."""
+        return (
+            self._started
+            and not self._draining
+            and any(w is not None and w.state == "ready" for w in self._slots)
+        )
+
+    def stats(self) -> ServiceStats:
+        live = [w for w in self._slots if w is not None and w.state == "ready"]
+        return ServiceStats(
+            queued=sum(1 for job in self._queue if not job.future.done()),
+            running=sum(len(w.inflight) for w in self._slots if w is not None),
+            capacity=len(self._slots) * self.settings.worker_concurrency,
+            warm_sandboxes=sum(w.warm for w in live),
+            workers_alive=len(live),
+            workers_total=len(self._slots),
+        )
+
+    async def evaluate(self, request: EvaluationRequest) -> EvaluationResult:
+        """Run one checked request in a worker; ServiceBusy / ServiceUnavailable if not admitted."""
+        self._admit(1)
+        raw = await self._submit(request)
+        return EvaluationResult.model_validate_json(raw)
+
+    async def evaluate_batch(self, requests: Sequence[EvaluationRequest]) -> list[EvaluationResult]:
+        """Run several, spread over the workers; results in order. Admitted whole or refused."""
+        self._admit(len(requests))
+        raws = await asyncio.gather(*(self._submit(request) for request in requests))
+        return [EvaluationResult.model_validate_json(raw) for raw in raws]
+
+    async def aclose(self, grace_s: float = 10.0) -> None:
+        """Refuse new work, let admitted evaluations finish (up to `grace_s`), stop the workers."""
+        if self._closed:
+            return
+        self._draining = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_s
+        while self._busy() and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        self._closed = True
+        while self._queue:
+            job = self._queue.popleft()
+            if not job.future.done():
+                job.future.set_exception(ServiceUnavailable("shutting down"))
+        if self._monitor is not None:
+            self._monitor.cancel()
+        workers = [w for w in self._slots if w is not None]
+        for worker in workers:
+            if worker.inflight or worker.state != "ready":
+                self._retire(worker, "shutdown")
+            else:
+                worker.state = "stopping"
+                worker.send(_wire.frame(_wire.SHUTDOWN))
+        for worker in workers:
+            if not await self._reap(worker, _STOP_TIMEOUT_S):
+                worker.kill()
+                await self._reap(worker, _STOP_TIMEOUT_S)
+            if worker.transport is not None:
+                worker.transport.close()
+        for task in list(self._tasks):
+            task.cancel()
+
+    # -- for tests and the benchmark --------------------------------------------------------
+
+    def worker_pids(self, *, running: bool = False) -> list[int]:
+        """The pids of the live workers in slot order; `running`: only those evaluating now.
+
+        For tests (they kill or stop workers for real) and the benchmark (it reads their RSS).
+        """
+        return [
+            w.pid
+            for w in self._slots
+            if w is not None and w.state != "retired" and (w.inflight or not running)
+        ]
+
+    # -- admission and dispatch -------------------------------------------------------------
+
+    def _busy(self) -> bool:
+        return bool(self._queue) or any(w is not None and w.inflight for w in self._slots)
+
+    def _free_slots(self) -> int:
+        concurrency = self.settings.worker_concurrency
+        return sum(
+            concurrency - len(w.inflight)
+            for w in self._slots
+            if w is not None and w.state == "ready"
+        )
+
+    def _admit(self, count: int) -> None:
+        if not self._started or self._draining:
+            raise ServiceUnavailable()
+        max_queue = self.settings.max_queue
+        # A batch larger than the whole queue is admitted only when nothing waits: otherwise a
+        # full-size batch (max_batch > max_queue by default) could never run.
+        if len(self._queue) + min(count, max(1, max_queue)) - self._free_slots() > max_queue:
+            raise ServiceBusy(retry_after_s=1)
+
+    def _submit(self, request: EvaluationRequest) -> asyncio.Future[bytes]:
+        loop = asyncio.get_running_loop()
+        timeout_ms = request.timeout_ms or self.settings.default_timeout_ms
+        job = _Job(
+            next(self._ids),
+            request.__pydantic_serializer__.to_json(request),
+            timeout_ms / 1000,
+            loop.create_future(),
+            loop.time(),
+        )
+        self._queue.append(job)
+        self._pump()
+        return job.future
+
+    def _pump(self) -> None:
+        """Hand queued evaluations, oldest first, to workers with a free slot."""
+        queue = self._queue
+        while queue:
+            job = queue[0]
+            if job.future.done():  # the caller went away while it waited
+                queue.popleft()
+                continue
+            worker = self._pick()
+            if worker is None:
+                return
+            queue.popleft()
+            self._dispatch(worker, job)
+
+    def _pick(self) -> _Worker | None:
+        best: _Worker | None = None
+        best_key: tuple[int, int, int] | None = None
+        concurrency = self.settings.worker_concurrency
+        for worker in self._slots:
+            if worker is None or worker.state != "ready" or len(worker.inflight) >= concurrency:
+                continue
+            key = (len(worker.inflight), -worker.warm, worker.last_used)
+            if best_key is None or key < best_key:
+                best, best_key = worker, key
+        return best
+
+    def _dispatch(self, worker: _Worker, job: _Job) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        job.worker = worker
+        job.dispatched_at = now
+        worker.inflight[job.id] = job
+        worker.last_used = next(self._uses)
+        if worker.warm > 0:
+            worker.warm -= 1  # it takes one now; its next report corrects the count
+        queue_ms = (now - job.queued_at) * 1000
+        worker.send(_wire.frame(_wire.EVAL, job.id, job.payload, queue_ms))
+        job.payload = b""
+        job.deadline = loop.call_at(now + job.timeout_s + self._grace_s, self._on_deadline, job)
+
+    # -- frames from workers -----------------------------------------------------------------
+
+    def _on_frame(
+        self, worker: _Worker, kind: int, job_id: int, count: int, payload: bytes
+    ) -> None:
+        if worker.state == "retired":
+            return
+        worker.warm = count
+        if kind == _wire.RESULT:
+            job = worker.inflight.pop(job_id, None)
+            if job is not None:
+                if job.deadline is not None:
+                    job.deadline.cancel()
+                if not job.future.done():
+                    job.future.set_result(payload)
+            if worker.state == "recycling" and not worker.inflight:
+                self._retire(worker, "recycle")
+            self._pump()
+        elif kind == _wire.RECYCLE:
+            # An isolate it discarded will not stop: no new work; replaced once it is idle.
+            logger.warning("worker %d (pid %d) asks to be replaced", worker.slot, worker.pid)
+            if worker.state == "ready":
+                worker.state = "recycling"
+            if not worker.inflight:
+                self._retire(worker, "recycle")
+        elif kind == _wire.READY:
+            worker.state = "ready"
+            self._failures[worker.slot] = 0
+            if not worker.ready.done():
+                worker.ready.set_result(None)
+            logger.info(
+                "worker %d (pid %d) ready, %d sandboxes warm", worker.slot, worker.pid, count
+            )
+            self._pump()
+
+    def _on_lost(self, worker: _Worker) -> None:
+        if worker.state == "stopping":
+            worker.state = "retired"
+            return
+        self._retire(worker, worker.kill_reason or "crash")
+
+    # -- containment ---------------------------------------------------------------------------
+
+    def _on_deadline(self, job: _Job) -> None:
+        worker = job.worker
+        if job.future.done() or worker is None or worker.state == "retired":
+            return
+        job.overdue = True
+        logger.warning(
+            "job %d: no result %.0f ms past its budget; killing worker %d (pid %d)",
+            job.id, self._grace_s * 1000, worker.slot, worker.pid,
+        )
+        self._retire(worker, "timeout")
+
+    def _retire(self, worker: _Worker, reason: Reason) -> None:
+        """Kill a worker (once), answer for its evaluations, and start its replacement."""
+        if worker.state == "retired":
+            return
+        was_ready = worker.state in ("ready", "recycling")
+        worker.state = "retired"
+        worker.kill_reason = reason
+        worker.kill()
+        if worker.transport is not None:
+            worker.transport.close()
+        if not worker.ready.done():
+            worker.ready.set_result(None)
+        now = asyncio.get_running_loop().time()
+        jobs = list(worker.inflight.values())
+        worker.inflight.clear()
+        for job in jobs:
+            if job.deadline is not None:
+                job.deadline.cancel()
+            if job.future.done():
+                continue
+            if reason == "memory":
+                failure: EvaluationFailed = _RSS_EXCEEDED
+            elif reason == "timeout":
+                failure = _HARD_TIMEOUT if job.overdue else _COLLATERAL
+            elif reason == "shutdown":
+                failure = _SHUT_DOWN
+            else:
+                failure = _CRASHED
+            job.future.set_result(_failure_json(failure, job, now))
+        if reason != "shutdown":
+            logger.warning(
+                "worker %d (pid %d) retired (%s); %d evaluations answered for it",
+                worker.slot, worker.pid, reason, len(jobs),
+            )
+        self._background(self._reap(worker, _STOP_TIMEOUT_S))
+        if not self._closed:
+            if not was_ready:
+                self._failures[worker.slot] += 1
+            self.restarts += 1
+            self._background(self._respawn(worker.slot))
+        self._pump()
+
+    async def _respawn(self, slot: int) -> None:
+        failures = self._failures[slot]
+        if failures:
+            await asyncio.sleep(min(_RESPAWN_BACKOFF_MAX_S, 0.1 * 2 ** (failures - 1)))
+        if not self._closed:
+            await self._spawn(slot)
+
+    async def _watch(self) -> None:
+        """Kill workers whose RSS passes the limit (a bomb that escaped the in-isolate limits),
+        and replacements that never report ready (retried with backoff, as a crash)."""
+        limit = self.settings.worker_max_rss_mb * _MIB
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(_RSS_CHECK_S)
+            for worker in self._slots:
+                if worker is None or worker.state == "retired":
+                    continue
+                starting_s = loop.time() - worker.spawned_at
+                if worker.state == "starting" and starting_s > _START_TIMEOUT_S:
+                    logger.warning("worker %d (pid %d) did not start", worker.slot, worker.pid)
+                    self._retire(worker, "crash")
+                    continue
+                rss = _read_rss(worker.pid)
+                if rss is None:
+                    continue
+                if rss > limit:
+                    logger.warning(
+                        "worker %d (pid %d) RSS %d MiB is past the limit of %d MiB",
+                        worker.slot, worker.pid, rss // _MIB, limit // _MIB,
+                    )
+                    self._retire(worker, "memory")
+
+    # -- processes ---------------------------------------------------------------------------
+
+    async def _spawn(self, slot: int) -> None:
+        """Start a worker for `slot`: fork + exec of a fresh interpreter, never a bare fork."""
+        parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        env = worker_environment(os.environ)
+        try:
+            proc = subprocess.Popen(
+                [
+                    sys.executable, "-m", "evaluator._worker",
+                    "--fd", str(child_sock.fileno()), "--parent", str(os.getpid()),
+                ],
+                pass_fds=(child_sock.fileno(),),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        finally:
+            child_sock.close()
+        worker = _Worker(slot, proc)
+        self._slots[slot] = worker
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.connect_accepted_socket(
+            lambda: _Protocol(self, worker), parent_sock
+        )
+        worker.transport = transport  # type: ignore[assignment]
+        worker.send(_wire.frame(_wire.SETTINGS, payload=self._settings_json))
+        if worker.state == "retired":  # died before we were connected
+            transport.close()
+
+    async def _reap(self, worker: _Worker, timeout_s: float) -> bool:
+        """Wait (polling) for the process to exit and collect it; whether it did."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while worker.proc.poll() is None:
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.005)
+        return True
+
+    def _background(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def __repr__(self) -> str:
+        alive = sum(1 for w in self._slots if w is not None and w.state == "ready")
+        return f"<WorkerPool workers={alive}/{len(self._slots)} queued={len(self._queue)}>"
