@@ -1,37 +1,18 @@
-"""Data-driven conformance: every case in cases/*.json, in-process.
-
-Each file holds a JSON list of cases `{"name": ..., "request": {...}, "expect": {...}}`; `request`
-is an EvaluationRequest body and `expect` a fragment of the EvaluationResult (see matcher.py). The
-SPEC promises the same result in-process and over HTTP, so the API tests run these same cases
-against a live server too. `"expect": {"$rejected": true}` means the request itself is invalid
-(RequestRejected in-process, HTTP 422).
+"""Data-driven conformance: every packaged case (evaluator/conformance/cases/*.json), in-process
+and against a live server over HTTP, because the SPEC promises the same result both ways.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from evaluator import Evaluator, RequestRejected
+from evaluator.conformance import load_cases, mismatch
 
-from .matcher import mismatch
-
-CASES_DIR = Path(__file__).parent / "cases"
-
-
-def load_cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    cases = []
-    for path in sorted(CASES_DIR.glob("*.json")):
-        for case in json.loads(path.read_text(encoding="utf-8")):
-            cases.append((f"{path.stem}/{case['name']}", case["request"], case["expect"]))
-    return cases
-
-
-CASES = load_cases()
+CASES = [(case.name, case.request, case.expect) for case in load_cases()]
 
 
 def test_case_names_are_unique() -> None:
