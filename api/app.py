@@ -39,9 +39,17 @@ from evaluator import EvaluationService, RequestRejected, Settings, WorkerPool
 
 __all__ = ["OPEN_PATHS", "OPEN_PREFIXES", "create_app", "default_service"]
 
-# Reachable without an API key (SPEC section 2): probes, the docs, the playground.
+# Reachable without an API key (SPEC section 2): probes, the docs, the playground and its icon.
 OPEN_PATHS = frozenset(
-    {"/", "/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/openapi.json"}
+    {
+        "/",
+        "/favicon.ico",
+        "/healthz",
+        "/readyz",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/openapi.json",
+    }
 )
 OPEN_PREFIXES = ("/static/",)
 ROUTERS = (evaluate.router, health.router, meta.router)

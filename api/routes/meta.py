@@ -1,4 +1,4 @@
-"""GET /v1/info, GET /metrics and GET / (the playground page).
+"""GET /v1/info, GET /metrics, GET / (the playground page) and GET /favicon.ico.
 
 `/v1/info` tells a client what this server offers and allows: versions, the limits in force
 (`Settings.limits()`), the framework functions of SPEC section 4 and bundled libraries (none
@@ -6,12 +6,18 @@ yet: unlike Appsmith, no lodash or moment). tests/api/test_meta.py checks that e
 function really is a function inside the sandbox, so the list cannot drift.
 
 The playground is a static page (api/static/) with no external resources, served with a strict
-Content-Security-Policy: its script renders results with `textContent` only, and the policy
-forbids inline script, so even a bug there could not run what an evaluation returned.
+Content-Security-Policy: its scripts (ES modules under /static/playground/ and the CodeMirror
+bundle under /static/vendor/) render results with `textContent` only, and the policy forbids
+inline script, so even a bug there could not run what an evaluation returned.
+
+CodeMirror writes its base styles into a `<style>` element at run time; rather than allow every
+inline style (`'unsafe-inline'`), each page load gets a fresh nonce that only that element
+carries (CodeMirror's `EditorView.cspNonce`, read from a `<meta>` in the page).
 """
 
 from __future__ import annotations
 
+import secrets
 from functools import cache
 from importlib import resources
 
@@ -46,14 +52,16 @@ FRAMEWORK_FUNCTIONS: tuple[str, ...] = (
 LIBRARIES: tuple[str, ...] = ()
 
 PLAYGROUND_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; "
+    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
 )
+_NONCE_SLOT = b"{{style_nonce}}"
 
 
 @cache
-def _playground_html() -> bytes:
-    return resources.files("api").joinpath("static/index.html").read_bytes()
+def _static_file(name: str) -> bytes:
+    return resources.files("api").joinpath("static", name).read_bytes()
 
 
 @router.get("/v1/info", tags=["meta"], summary="Versions, limits and what the sandbox offers")
@@ -76,11 +84,23 @@ async def metrics(metrics: MetricsDep) -> Response:
 
 @router.get("/", include_in_schema=False)
 async def playground() -> HTMLResponse:
+    nonce = secrets.token_urlsafe(18)
     return HTMLResponse(
-        _playground_html(),
+        _static_file("index.html").replace(_NONCE_SLOT, nonce.encode()),
         headers={
-            "Content-Security-Policy": PLAYGROUND_CSP,
+            "Content-Security-Policy": PLAYGROUND_CSP.format(nonce=nonce),
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",  # a nonce is good for one page load only
         },
+    )
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    # Browsers ask for it on every page; an icon beats a 404 in every access log.
+    return Response(
+        _static_file("favicon.ico"),
+        media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"},
     )

@@ -54,7 +54,17 @@ def test_protected_and_open_paths(secured: httpx.Client) -> None:
         assert secured.get(path).status_code == 401, path
     assert secured.get("/metrics", headers=auth("key-two")).status_code == 200
     assert secured.get("/v1/info", headers=auth("key-two")).status_code == 200
-    for path in ("/healthz", "/readyz", "/docs", "/openapi.json", "/", "/static/playground.js"):
+    open_paths = (
+        "/healthz",
+        "/readyz",
+        "/docs",
+        "/openapi.json",
+        "/",
+        "/favicon.ico",
+        "/static/playground/main.js",
+        "/static/vendor/codemirror.js",
+    )
+    for path in open_paths:
         assert secured.get(path).status_code == 200, path
 
 

@@ -49,24 +49,54 @@ def test_metrics(api_client: httpx.Client) -> None:
         assert re.search(pattern, text), pattern
 
 
+PLAYGROUND_MODULES = ("editors.js", "main.js", "render.js", "request.js", "state.js")
+
+
 def test_playground_page(api_client: httpx.Client) -> None:
     page = api_client.get("/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert "default-src 'none'" in page.headers["content-security-policy"]
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src 'self';" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     html = page.text
-    for element in ('id="code"', 'id="mode"', 'id="timeout"', 'id="run"', 'id="result"',
-                    'id="logs"', 'id="actions"', 'id="store-out"'):
+    for element in ('id="code"', 'id="mode"', 'id="timeout_ms"', 'id="run"', 'id="result"',
+                    'id="logs"', 'id="actions"', 'id="store-out"', 'id="random_seed"',
+                    'id="now_ms"', 'id="queries"', 'id="js-objects"', 'id="js_state"'):
         assert element in html, element
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
-    assert "static/playground.js" in assets and "static/playground.css" in assets
-    for asset in ("/static/playground.js", "/static/playground.css"):
+    assert "static/playground/main.js" in assets and "static/playground.css" in assets
+    assert not [a for a in assets if a.startswith(("http:", "https:", "//"))]
+    ours = ["/static/playground.css"] + [f"/static/playground/{m}" for m in PLAYGROUND_MODULES]
+    for asset in ours:
         response = api_client.get(asset)
         assert response.status_code == 200, asset
         assert "http://" not in response.text and "https://" not in response.text  # no CDN
-    assert not [a for a in assets if a.startswith(("http:", "https:", "//"))]
-    js = api_client.get("/static/playground.js").text
-    assert "innerHTML" not in js and "v1/evaluate" in js
+        assert "innerHTML" not in response.text and "insertAdjacentHTML" not in response.text
+    for module in ours[1:]:
+        assert "javascript" in api_client.get(module).headers["content-type"], module
+    assert "v1/evaluate" in api_client.get("/static/playground/main.js").text
+
+
+def test_playground_style_nonce_is_fresh_per_load(api_client: httpx.Client) -> None:
+    """CodeMirror's <style> element is let in by a nonce, never by 'unsafe-inline'."""
+    nonces = []
+    for _ in range(2):
+        page = api_client.get("/")
+        nonce = re.search(r"'nonce-([A-Za-z0-9_-]{20,})'", page.headers["content-security-policy"])
+        assert nonce, page.headers["content-security-policy"]
+        assert f'<meta name="jseval-style-nonce" content="{nonce[1]}">' in page.text
+        assert page.headers["cache-control"] == "no-store"
+        nonces.append(nonce[1])
+    assert nonces[0] != nonces[1]
+
+
+def test_favicon(api_client: httpx.Client) -> None:
+    icon = api_client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # ICO header: reserved 0, type 1 (icon)
+    assert icon.content[22:30] == b"\x89PNG\r\n\x1a\n"  # the one image, a PNG
 
 
 def test_docs_and_openapi(api_client: httpx.Client) -> None:
