@@ -4,7 +4,12 @@ Playwright's own browser download is not used: the tests launch the system Chrom
 JSEVAL_CHROMIUM (default /usr/bin/chromium), which `.ci/run` installs. A missing browser is a
 FAILED test, never a skip, because an untested playground is a failed requirement; a developer
 without Chromium may skip these tests explicitly with JSEVAL_SKIP_BROWSER_TESTS=1 (ignored when
-CI is set). One browser per session; each test gets a fresh context (its own localStorage).
+CI is set). Each test gets a fresh context (its own localStorage).
+
+One browser for the playground module (the only user, so one per session): the fixture is
+module-scoped on purpose. While Playwright's sync API is started, the thread counts as running
+an asyncio loop, so a session-scoped browser would break every later test that calls
+`asyncio.run()`; the browser must be gone before the next module runs.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ def _browser_unavailable(reason: str) -> None:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
