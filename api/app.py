@@ -22,7 +22,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
@@ -35,6 +34,7 @@ from api.middleware.backpressure import BackpressureMiddleware
 from api.middleware.body_limit import BodyLimitMiddleware
 from api.middleware.last_resort import LastResortMiddleware
 from api.routes import evaluate, health, meta
+from api.static_files import RevalidatedStaticFiles
 from evaluator import EvaluationService, RequestRejected, Settings, WorkerPool
 
 __all__ = ["OPEN_PATHS", "OPEN_PREFIXES", "create_app", "default_service"]
@@ -162,7 +162,7 @@ def create_app(
     app.state.metrics = metrics
     for router in ROUTERS:
         app.include_router(router)
-    app.mount("/static", StaticFiles(packages=[("api", "static")]), name="static")
+    app.mount("/static", RevalidatedStaticFiles(packages=[("api", "static")]), name="static")
     return app
 
 

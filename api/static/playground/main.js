@@ -310,22 +310,23 @@ async function showLimits() {
 
 // --- Start -------------------------------------------------------------------------------------
 
-async function initialState() {
-  if (location.hash.length > 1) {
-    let shared = null;
-    try {
-      shared = await decodeFragment(location.hash);
-    } catch {
-      $("share-status").textContent = "That link is damaged: it could not be read.";
-    }
-    // Forget the fragment: from now on edits are saved locally, and a reload shows them.
-    history.replaceState(null, "", `${location.pathname}${location.search}`);
-    if (shared) {
-      $("status").textContent = "Restored from a shared link.";
-      return shared;
-    }
+/** The state in the URL's fragment (a shared link), or null; the fragment is then dropped. */
+async function fragmentState() {
+  if (location.hash.length <= 1) return null;
+  let shared = null;
+  try {
+    shared = await decodeFragment(location.hash);
+  } catch {
+    $("status").textContent = "That link is damaged: it could not be read.";
   }
-  return loadSaved() || defaultState();
+  // Forget the fragment: from now on edits are saved locally, and a reload shows them.
+  history.replaceState(null, "", `${location.pathname}${location.search}`);
+  if (shared) $("status").textContent = "Restored from a shared link.";
+  return shared;
+}
+
+async function initialState() {
+  return (await fragmentState()) || loadSaved() || defaultState();
 }
 
 async function start() {
@@ -364,6 +365,14 @@ async function start() {
     }
   });
   window.addEventListener("pagehide", flushSave);
+  window.addEventListener("hashchange", async () => {
+    // A link pasted into a tab that already shows the playground only changes the fragment.
+    const shared = await fragmentState();
+    if (shared) {
+      applyState(shared);
+      flushSave();
+    }
+  });
   showLimits();
   document.body.dataset.runs = "0";
   document.body.dataset.ready = "true";

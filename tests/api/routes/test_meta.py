@@ -75,6 +75,11 @@ def test_playground_page(api_client: httpx.Client) -> None:
         assert "innerHTML" not in response.text and "insertAdjacentHTML" not in response.text
     for module in ours[1:]:
         assert "javascript" in api_client.get(module).headers["content-type"], module
+    # Modules import each other by fixed names: revalidate them, never mix two versions.
+    first = api_client.get("/static/playground/main.js")
+    assert first.headers["cache-control"] == "no-cache"
+    again = api_client.get("/static/playground/main.js", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
     assert "v1/evaluate" in api_client.get("/static/playground/main.js").text
 
 

@@ -173,6 +173,16 @@ def test_state_survives_reload_and_travels_in_a_link(playground, browser) -> Non
         visitor.locator("#run").click()
         expect(visitor.locator("body")).to_have_attribute("data-runs", str(before + 1))
         assert json.loads(visitor.locator("#result").inner_text()) == first  # same seed
+        # A link pasted into an open playground (only the fragment changes) loads too; a
+        # damaged one is said so, and what was there stays.
+        playground.set_code("'changed'")
+        page.goto(link)
+        expect(page.locator("#status")).to_have_text("Restored from a shared link.")
+        assert_restored(page)
+        page.goto(playground.url + "/#s=z.not-deflate")
+        expect(page.locator("#status")).to_have_text("That link is damaged: it could not be read.")
+        assert_restored(page)
+        assert page.url == playground.url + "/"
     finally:
         other.close()
 
