@@ -67,7 +67,9 @@ function scheduleSave() {
 function flushSave() {
   clearTimeout(saveTimer);
   saveTimer = null;
-  save(currentState());
+  const state = currentState();
+  save(state);
+  $("request-preview").textContent = buildRequest(state).preview;
 }
 
 /** Keep what depends on other controls in step: args only in function mode, now_ms only virtual. */
@@ -335,7 +337,7 @@ async function start() {
     editors[field] = jsonEditor($(field), { ...editorOptions(`${field}-label`), doc: "", hint });
   }
   applyState(await initialState());
-  save(currentState());
+  flushSave();
 
   for (const id of [...SELECTS, ...FLAGS]) $(id).addEventListener("change", scheduleSave);
   for (const id of INPUTS) $(id).addEventListener("input", scheduleSave);
