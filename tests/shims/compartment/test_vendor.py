@@ -21,7 +21,7 @@ FILES = [entry for package in MANIFEST["packages"] for entry in package["files"]
 # The options docs/design/compartment-mode.md chose, and why, are written there.
 LOCKDOWN_OPTIONS = (
     "{errorTaming: 'unsafe', stackFiltering: 'verbose', overrideTaming: 'severe', "
-    "consoleTaming: 'unsafe', localeTaming: 'unsafe', evalTaming: 'safe-eval', "
+    "consoleTaming: 'unsafe', localeTaming: 'unsafe', evalTaming: 'no-eval', "
     "reporting: 'none', errorTrapping: 'none', unhandledRejectionTrapping: 'none'}"
 )
 
