@@ -48,7 +48,9 @@ def assemble(
 ) -> EvaluationResult:
     """Validate what the sandbox reported and shape it as the SPEC's result."""
     ok = outcome.ok and outcome.failure is None
-    data = {
+    data: dict[str, Any] = {
+        # The capabilities' records first (`fetches`, ...): the fields below always win.
+        **outcome.records,
         "ok": ok,
         "result": outcome.result if ok else None,
         "result_type": outcome.result_type if ok else None,
@@ -59,7 +61,6 @@ def assemble(
         "store": apply_store_ops(request.store, outcome.store_ops),
         "store_ops": outcome.store_ops,
         "timers": {"pending": outcome.timers},
-        "fetches": outcome.fetches,
         "stats": {"wall_ms": round(wall_ms, 3), "queue_ms": round(queue_ms, 3)},
     }
     if not ok and outcome.failure is None:

@@ -6,8 +6,10 @@ owner closes the isolate afterwards, whatever happened.
 
 The driver is the evaluation's event loop. It posts tasks to the isolate (start, poll, tick,
 deliver, flush: see `shims/core/70_run.js`), waits for their replies with a deadline, and
-decides what comes next: fire due timers, sleep until the next one, hand new requests to host
-capabilities (fetch), deliver their results. Microtasks drain between tasks, so a `poll` reply
+decides what comes next: fire due timers, sleep until the next one, hand the records of each
+capability's channel to its session, deliver their results. It knows capabilities only through
+`evaluator.capabilities` (a channel, the runtime module its results go to, a result field):
+never one by name. Microtasks drain between tasks, so a `poll` reply
 always describes a quiet isolate. Every wait is bounded by the deadline; past it the running
 JavaScript is terminated, so nothing a sandbox does can hold the driver (a microtask loop, which
 no task owns, is stopped by closing the isolate).
@@ -25,7 +27,7 @@ from typing import Any
 import orjson
 
 from evaluator._bridge import Isolate, Reply, Task
-from evaluator.capabilities import CapabilitySession, HostCapability
+from evaluator.capabilities import CapabilitySession, HostCapability, runtime_tables
 from evaluator.errors import (
     FAILURE_BY_KIND,
     EvaluationFailed,
@@ -86,7 +88,8 @@ class RunOutcome:
     actions: list[dict[str, Any]] = field(default_factory=list)
     store_ops: list[dict[str, Any]] = field(default_factory=list)
     timers: list[dict[str, Any]] = field(default_factory=list)
-    fetches: list[dict[str, Any]] = field(default_factory=list)
+    # The capabilities' records, by the result field each capability names.
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def parse_compile_error(text: str, mode: str, code: str) -> EvaluationFailed:
@@ -145,7 +148,12 @@ class Sandbox:
         for kind in _SIGNALS:
             isolate.push(signals.handle, isolate.make_signal(self._signal_handler(kind)))
         message = orjson.dumps(
-            {"op": "prepare", "signals": list(_SIGNALS), "allow_wasm": self._config.allow_wasm}
+            {
+                "op": "prepare",
+                "signals": list(_SIGNALS),
+                "allow_wasm": self._config.allow_wasm,
+                "tables": runtime_tables(),
+            }
         ).decode()
         prepared = isolate.call(self._control, message, signals.handle).wait(_PREPARE_TIMEOUT_S)
         if prepared is None or not prepared.ok:
@@ -188,13 +196,17 @@ class Sandbox:
     ) -> RunOutcome:
         """Drive one evaluation until it ends or `deadline` (a time.monotonic()) passes."""
         outcome = RunOutcome()
-        sessions = {cap.channel: cap.open_session(self._wake, deadline) for cap in capabilities}
+        opened = [(cap, cap.open_session(self._wake, deadline)) for cap in capabilities]
+        sessions = {cap.channel: session for cap, session in opened}
+        # The runtime learns which module takes each channel's deliveries (and counts its work).
+        channels = {cap.channel: cap.shim for cap in capabilities}
+        start_message = {**start_message, "channels": channels}
         self._isolate.set_memory_limit(memory_bytes)
         try:
             self._drive(start_message, deadline, outcome, sessions)
         finally:
-            for session in sessions.values():
-                outcome.fetches.extend(session.close())
+            for cap, session in opened:
+                outcome.records.setdefault(cap.result_field, []).extend(session.close())
         return outcome
 
     def _drive(
@@ -262,9 +274,13 @@ class Sandbox:
         started = time.monotonic()
         wait_ms = state.get("wait_ms")
         while True:
-            deliveries = [item for s in sessions.values() for item in s.take_deliveries()]
+            deliveries: dict[str, list[dict[str, Any]]] = {}
+            for channel, session in sessions.items():
+                items = session.take_deliveries()
+                if items:
+                    deliveries[channel] = items
             if deliveries:
-                message = orjson.dumps({"op": "deliver", "items": deliveries}).decode()
+                message = orjson.dumps({"op": "deliver", "channels": deliveries}).decode()
                 return [self._post(message), self._post(_POLL)]
             due = int(state.get("due") or 0)
             if due > 0:
@@ -350,11 +366,12 @@ class Sandbox:
         outcome.store_ops.extend(state.get("store_ops") or ())
         if state.get("timers") is not None:
             outcome.timers = list(state["timers"])
-        fetch_out = state.get("fetch_out")
-        if fetch_out:
-            session = sessions.get("fetch_out")
-            if session is not None:
-                session.handle(list(fetch_out))
+        channels = state.get("channels")
+        if isinstance(channels, dict):
+            for channel, records in channels.items():
+                session = sessions.get(channel)
+                if session is not None and isinstance(records, list) and records:
+                    session.handle(records)
         return state
 
     def _finish(self, state: dict[str, Any], outcome: RunOutcome) -> None:

@@ -12,6 +12,10 @@ header says `// Load: eager` or `// Load: lazy`:
 - lazy shims ride along as source text and are compiled on first use (a getter on `boot`), so a
   fresh isolate pays only for the capabilities an evaluation touches. Preparing every shim
   eagerly cost each isolate about 6 ms of CPU, more than the isolate itself (bench/RESULTS.md).
+  A lazy shim that needs others when it loads (`const { ... } = boot.webidl;` at its top level)
+  is compiled together with those not loaded yet, in one `Function` call: small files by
+  concern (fetch's headers, body, request, response) cost no more to load than one big file,
+  where a compile per file cost fetch ~0.5 ms more.
 
 The bundle is one function expression that evaluates to the runtime's control function: nothing
 is declared at the top level of the script, so no bootstrap name ever exists on `globalThis`. The
@@ -36,6 +40,9 @@ _LOAD = re.compile(r"^// Load:\s+(eager|lazy)\b", re.MULTILINE)
 # `const { A, B } = boot.primordials;` or `= P;`, and `P.Name` / `boot.primordials.Name`.
 _DESTRUCTURE = re.compile(r"const\s*\{([^}]*)\}\s*=\s*(?:boot\.primordials|P)\s*;")
 _MEMBER = re.compile(r"\b(?:boot\.primordials|P)\.([A-Za-z_$][\w$]*)")
+# A shim's load-time needs: `const x = boot.name;` or `} = boot.name;` at its top level (the
+# factory's body is indented two spaces; deeper lines run at call time).
+_LOAD_NEED = re.compile(r"^  (?:const [^\n=]*|\}) = boot\.([a-z_][a-z0-9_]*)\b", re.MULTILINE)
 
 
 class ShimFile(NamedTuple):
@@ -123,6 +130,30 @@ def _split_names(names: list[str]) -> list[str | int]:
     return flat
 
 
+def load_groups(files: list[ShimFile]) -> dict[str, list[str]]:
+    """For each lazy shim: the lazy shims it needs at load (transitively, each before the shims
+    that need it), then itself. Eager shims are loaded before any lazy one, so they are left out.
+    """
+    lazy = {shim.name: shim for shim in files if load_kind(shim.source) == "lazy"}
+    groups: dict[str, list[str]] = {}
+
+    def visit(name: str, order: list[str], path: tuple[str, ...]) -> None:
+        if name in order:
+            return
+        if name in path:
+            raise RuntimeError(f"shims need each other at load: {' -> '.join((*path, name))}")
+        for need in _LOAD_NEED.findall(lazy[name].source):
+            if need in lazy:
+                visit(need, order, (*path, name))
+        order.append(name)
+
+    for name in lazy:
+        order: list[str] = []
+        visit(name, order, ())
+        groups[name] = order
+    return groups
+
+
 def _strip(source: str) -> str:
     """Drop comment-only lines and indentation: less for every fresh isolate to scan."""
     kept = []
@@ -139,14 +170,29 @@ const FunctionConstructor = Function;
 const defineProperty = Reflect.defineProperty;
 const boot = { __proto__: null, needed: %(needed)s };
 const lazy = %(lazy)s;
+const groups = %(groups)s;
 const loaded = { __proto__: null };
 boot.isLoaded = (name) => loaded[name] === true;
 boot.hasCapability = (name) => loaded[name] === true || lazy[name] !== undefined;
+// Compile `name` and the lazy shims it needs at load that are not loaded yet, in one call, then
+// run them in order. Cut short (a stack overflow), it leaves each shim loaded or not: retry-safe.
 function load(name) {
-  const factory = FunctionConstructor("return " + lazy[name] + "\\n//# sourceURL=jseval:" + name)();
-  const exports = factory(boot);
-  defineProperty(boot, name, { __proto__: null, value: exports, enumerable: true });
-  loaded[name] = true;
+  const group = groups[name];
+  const pending = { __proto__: null };
+  let count = 0;
+  let source = "";
+  for (let i = 0; i < group.length; i++) {
+    if (loaded[group[i]] === true) continue;
+    source += (count === 0 ? "" : ",\\n") + lazy[group[i]];
+    pending[count++] = group[i];
+  }
+  const factories = FunctionConstructor("return [" + source + "]\\n//# sourceURL=jseval:" + name)();
+  let exports;
+  for (let i = 0; i < count; i++) {
+    exports = factories[i](boot);
+    defineProperty(boot, pending[i], { __proto__: null, value: exports, enumerable: true });
+    loaded[pending[i]] = true;
+  }
   return exports;
 }
 const lazyNames = Object.keys(lazy);
@@ -189,6 +235,7 @@ def bundle() -> str:
     return _LOADER % {
         "needed": json.dumps(_split_names(primordial_names([shim.source for shim in files]))),
         "lazy": lazy_literal,
+        "groups": json.dumps(load_groups(files)),
         "eager": ",\n".join(eager),
         "eager_names": json.dumps(eager_names),
         "source_url": RUNTIME_SOURCE_URL,

@@ -2,30 +2,42 @@
 
 A capability is one unit, its JavaScript in `shims/<unit>/` and its host half here in
 `evaluator/capabilities/<unit>/` (fetch today; queries and libraries plug in the same way). The
-driver (`evaluator/_sandbox.py`) knows only this protocol: a capability names the outbox
-channel its shim writes records to, and each evaluation gets one session that takes those
-records, does the work off the isolate's thread, and hands results back to be delivered.
+driver (`evaluator/_sandbox.py`) knows only this protocol, never a capability by name:
 
-`default_capabilities(settings)` is the one registry: the in-process `Evaluator`, the
-`LocalService` and the worker processes all offer exactly these.
+- the shim writes records to an outbox *channel* (`HostCapability.channel`); every reply of the
+  runtime carries `channels: {name: [records]}` and the driver hands each list to the session
+  of the capability registered for that channel;
+- the session does the work off the isolate's thread and offers results
+  (`take_deliveries()`); the driver posts them back in a `deliver` op, and the runtime routes
+  them to the capability's *JS half* (`HostCapability.shim`: the runtime module that exports
+  `deliver(items)`, `inFlight()` and, optionally, `sweep()`);
+- when the evaluation ends, `close()` returns the session's records, which go to the result
+  field the capability names (`HostCapability.result_field`); several capabilities may share
+  one (queries that the host runs are counted in `fetches` too).
+
+Two registries, both here: `default_capabilities(settings)` (the host halves every evaluation
+gets: the in-process `Evaluator`, the `LocalService` and the worker processes offer exactly
+these) and `runtime_tables()` (the rule tables the runtime's shims read, sent to every isolate
+at `prepare`, so that each rule has one source: Python).
 """
 
 from __future__ import annotations
 
 import threading
+from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from evaluator.settings import Settings
 
-__all__ = ["CapabilitySession", "HostCapability", "default_capabilities"]
+__all__ = ["CapabilitySession", "HostCapability", "default_capabilities", "runtime_tables"]
 
 
 class CapabilitySession(Protocol):
     """The host half of one capability for one evaluation."""
 
     def handle(self, records: list[dict[str, Any]]) -> None:
-        """New requests from the sandbox (the capability's outbox channel)."""
+        """New requests from the sandbox (the records of the capability's channel)."""
 
     def take_deliveries(self) -> list[dict[str, Any]]:
         """Results ready for the sandbox; the driver hands them over in a `deliver` op."""
@@ -38,9 +50,17 @@ class CapabilitySession(Protocol):
 
 
 class HostCapability(Protocol):
-    """A capability's host half: one session per evaluation, fed from an outbox channel."""
+    """A capability's host half: one session per evaluation, fed from its channel.
+
+    Attributes:
+        channel: the outbox channel its shim writes records to (and deliveries come back on).
+        shim: the runtime module that receives deliveries (exports `deliver`, `inFlight`).
+        result_field: the `EvaluationResult` field its records go to.
+    """
 
     channel: str
+    shim: str
+    result_field: str
 
     def open_session(self, wake: threading.Event, deadline: float) -> CapabilitySession: ...
 
@@ -51,3 +71,12 @@ def default_capabilities(settings: Settings) -> list[HostCapability]:
     from evaluator.capabilities.fetch import FetchCapability  # httpx only once engines exist
 
     return [FetchCapability(settings)]
+
+
+@cache
+def runtime_tables() -> dict[str, Any]:
+    """Rule tables by unit (`{"fetch": {...}}`), for the runtime: JSON data handed to every
+    isolate when it is prepared. A unit's shims read theirs from `boot.host.tables.<unit>`."""
+    from evaluator.capabilities.fetch import _rules as fetch_rules
+
+    return {"fetch": fetch_rules.runtime_tables()}

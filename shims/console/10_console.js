@@ -3,7 +3,8 @@
 //          dirxml group groupCollapsed groupEnd time timeLog timeEnd clear),
 //          `logLine(level, text)` for the runtime's own lines ("Uncaught ..."); caps from config.
 // Hides:   the counters, the caps, the outbox; entries leave through 05_host's outbox.
-// Needs:   00_primordials, 05_host, 08_encode, 09_inspect; 12_errors and 15_clock at call time.
+// Needs:   00_primordials, 05_host, 06_utf8, 08_encode, 09_inspect; 12_errors and 15_clock at
+//          call time.
 // Load:    lazy (first use of `console`).
 //
 // Levels are the method names for log/info/warn/error/debug/trace/table; the other methods log at
@@ -16,7 +17,8 @@
     MapPrototypeHas, MapPrototypeSet, ObjectHasOwn, ObjectKeys, String, StringPrototypeCharCodeAt,
     StringPrototypeRepeat, listPush, newList, stringSplit,
   } = boot.primordials;
-  const { emit, jsonString, jsonNumber, utf8Length } = boot.host;
+  const { emit, jsonString, jsonNumber } = boot.host;
+  const { utf8Length } = boot.utf8;
   const { encode, EncodeFailure } = boot.encode;
   const { format, inspect, quoteString } = boot.inspect;
 

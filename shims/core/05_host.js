@@ -1,7 +1,9 @@
 // shims/core/05_host.js: the sandbox's side of the host protocol.
 // Exposes: `emit(channel, fragment)` to queue a record (a JSON text fragment) for the host,
 //          `drain(channel)` for the reply builder, `abort(kind, message)` to end the evaluation
-//          now, `config` (the evaluation's settings), `freeze` (deep), `json*` helpers that write
+//          now, `config` (the evaluation's settings), `tables` (the host's rule tables by unit,
+//          set at prepare: evaluator/capabilities `runtime_tables`), `plain(json)` (a
+//          null-prototype copy), `setOf(list)`, `freeze` (deep), `json*` helpers that write
 //          JSON text without calling user code.
 // Hides:   the outbox and the host's signal functions; nothing reaches globalThis.
 // Needs:   00_primordials.
@@ -16,9 +18,9 @@
 (function (boot) {
   "use strict";
   const {
-    ArrayPrototypeJoin, JSONStringify, NumberIsFinite, ObjectFreeze, ObjectGetOwnPropertyNames,
-    ReflectApply, String, StringPrototypeCharCodeAt, StringPrototypeToWellFormed, listPush,
-    newList,
+    ArrayIsArray, ArrayPrototypeJoin, JSONStringify, NumberIsFinite, ObjectFreeze,
+    ObjectGetOwnPropertyNames, ObjectKeys, ReflectApply, String, StringPrototypeToWellFormed,
+    listPush, newList,
   } = boot.primordials;
 
   const outbox = { __proto__: null };
@@ -27,6 +29,9 @@
   // The evaluation's settings, filled by 70_run's start before user code runs; capabilities
   // loaded later read it when they load.
   const config = { __proto__: null };
+  // The host's rule tables, by unit (`tables.fetch`): filled by 70_run's prepare, before any user
+  // code, from JSON the host owns, so no shim keeps a copy of a rule of its own.
+  const tables = { __proto__: null };
 
   function emit(channel, fragment) {
     let list = outbox[channel];
@@ -67,60 +72,31 @@
     throw new ErrorClass(message);
   }
 
-  // UTF-8 byte length of a string, a lone surrogate counting as U+FFFD (3 bytes): what
-  // TextEncoder, fetch bodies and the log byte cap all count.
-  function utf8Length(text) {
-    let length = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = StringPrototypeCharCodeAt(text, i);
-      if (c < 0x80) length += 1;
-      else if (c < 0x800) length += 2;
-      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-        const d = StringPrototypeCharCodeAt(text, i + 1);
-        if (d >= 0xdc00 && d <= 0xdfff) {
-          length += 4;
-          i++;
-        } else {
-          length += 3;
-        }
-      } else length += 3;
+  // A copy of JSON data whose objects have no prototype and whose arrays are our own lists: what
+  // the runtime keeps of host data it reads after user code ran (no user hook meets a lookup).
+  function plain(value) {
+    if (value === null || typeof value !== "object") return value;
+    if (ArrayIsArray(value)) {
+      const list = newList();
+      for (let i = 0; i < value.length; i++) listPush(list, plain(value[i]));
+      return list;
     }
-    return length;
+    const copy = { __proto__: null };
+    const keys = ObjectKeys(value);
+    for (let i = 0; i < keys.length; i++) copy[keys[i]] = plain(value[keys[i]]);
+    return copy;
   }
 
-  // UTF-8 bytes of a string (lone surrogates as U+FFFD), charged to the memory budget
-  // (55_memory, loaded by then: it is eager).
-  function utf8Encode(text) {
-    const bytes = boot.memory.newUint8Array(utf8Length(text));
-    let at = 0;
-    for (let i = 0; i < text.length; i++) {
-      let c = StringPrototypeCharCodeAt(text, i);
-      if (c >= 0xd800 && c <= 0xdfff) {
-        const d = i + 1 < text.length ? StringPrototypeCharCodeAt(text, i + 1) : 0;
-        if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
-          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-          i++;
-        } else {
-          c = 0xfffd;
-        }
-      }
-      if (c < 0x80) {
-        bytes[at++] = c;
-      } else if (c < 0x800) {
-        bytes[at++] = 0xc0 | (c >> 6);
-        bytes[at++] = 0x80 | (c & 63);
-      } else if (c < 0x10000) {
-        bytes[at++] = 0xe0 | (c >> 12);
-        bytes[at++] = 0x80 | ((c >> 6) & 63);
-        bytes[at++] = 0x80 | (c & 63);
-      } else {
-        bytes[at++] = 0xf0 | (c >> 18);
-        bytes[at++] = 0x80 | ((c >> 12) & 63);
-        bytes[at++] = 0x80 | ((c >> 6) & 63);
-        bytes[at++] = 0x80 | (c & 63);
-      }
-    }
-    return bytes;
+  function setTables(given) {
+    const keys = ObjectKeys(given);
+    for (let i = 0; i < keys.length; i++) tables[keys[i]] = plain(given[keys[i]]);
+  }
+
+  // A lookup table `{item: true}` (no prototype) of a list of strings or numbers.
+  function setOf(list) {
+    const set = { __proto__: null };
+    for (let i = 0; i < list.length; i++) set[list[i]] = true;
+    return set;
   }
 
   // Deep-freeze plain JSON data (request globals, store values): read-only all the way down.
@@ -140,7 +116,7 @@
   }
 
   return {
-    __proto__: null, emit, drain, pending, setSignals, abort, state, config, freeze, jsonString,
-    jsonNumber, utf8Length, utf8Encode,
+    __proto__: null, emit, drain, pending, setSignals, abort, state, config, tables, setTables,
+    plain, setOf, freeze, jsonString, jsonNumber,
   };
 });

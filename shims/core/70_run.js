@@ -1,7 +1,7 @@
 // shims/core/70_run.js: one evaluation, start to finish, and the control function the host calls.
 // Exposes: `control` (returned by the bundle; only the host holds it) with ops prepare, start,
 //          poll, tick, deliver, flush; `reportUncaught(e)` and `reportUnhandled(e)` for callbacks.
-// Hides:   the evaluation state (phase, result, error).
+// Hides:   the evaluation state (phase, result, error) and the capability channels.
 // Needs:   00_primordials, 05_host, 08_encode; the lazy capabilities and 90_install at call time.
 // Load:    eager.
 //
@@ -12,12 +12,17 @@
 // bracket cannot balance the other. Compilation happens before anything runs and a SyntaxError
 // there is left uncaught, so the host reads its line and column from V8's message. The user's
 // code carries `//# sourceURL=<code>`, which is how stacks tell its frames from the runtime's.
+//
+// Capabilities the host carries out (evaluator/capabilities) are known here only as channels:
+// `start` names each channel and the module that is its JS half (`{channel: module}`); replies
+// carry every channel's records (`channels: {name: [records]}`), `deliver` hands each channel's
+// results to its module's `deliver(items)`, and the modules' `inFlight()` counts as pending work.
 (function (boot) {
   "use strict";
   const {
-    AsyncFunction, DateNow, Eval, Function, JSONParse, NumberIsFinite, ObjectPrototypeIsPrototypeOf,
-    PromisePrototype, ReflectApply, ReflectConstruct, String, StringPrototypeIndexOf,
-    SyntaxErrorPrototype,
+    AsyncFunction, DateNow, Eval, Function, JSONParse, NumberIsFinite, ObjectKeys,
+    ObjectPrototypeIsPrototypeOf, PromisePrototype, ReflectApply, ReflectConstruct, String,
+    StringPrototypeIndexOf, SyntaxErrorPrototype, listPush, newList,
   } = boot.primordials;
   const host = boot.host;
   const { jsonString, jsonNumber } = host;
@@ -27,6 +32,9 @@
   const LINE_OFFSET = { __proto__: null, script: 0, function: 2, expression: 3 };
   const PROMISE_IN_FIELD =
     "Found a Promise() during evaluation. Data fields cannot execute asynchronous code.";
+
+  // channel -> the module that is its JS half; `names` in registration order.
+  const channels = { __proto__: null, names: newList(), modules: { __proto__: null } };
 
   const state = {
     __proto__: null,
@@ -162,11 +170,12 @@
     config.maxTimers = limits.max_timers;
     config.maxResultBytes = limits.max_result_bytes;
     config.memoryBytes = limits.memory_bytes;
-    config.fetchMaxRequests = limits.fetch_max_requests;
+    config.limits = host.plain(limits);
     config.cryptoKey = message.crypto_key;
     config.store = message.store;
     config.dataField = message.mode === "expression";
     config.lineOffset = LINE_OFFSET[message.mode];
+    setChannels(message.channels);
     if (message.clock === "virtual" || message.random_seed !== null) {
       boot.clock; // load now: it replaces Math.random, and install() publishes its Date
     }
@@ -179,8 +188,48 @@
     return reply(false);
   }
 
-  function fetchesInFlight() {
-    return loaded("fetch") ? boot.fetch.inFlight() : 0;
+  function setChannels(given) {
+    if (given === undefined || given === null) return;
+    const names = ObjectKeys(given);
+    for (let i = 0; i < names.length; i++) {
+      if (channels.modules[names[i]] === undefined) listPush(channels.names, names[i]);
+      channels.modules[names[i]] = `${given[names[i]]}`;
+    }
+  }
+
+  // Work the capabilities' JS halves still wait for (requests in flight).
+  function inFlight() {
+    let count = 0;
+    for (let i = 0; i < channels.names.length; i++) {
+      const module = channels.modules[channels.names[i]];
+      if (loaded(module)) count += boot[module].inFlight();
+    }
+    return count;
+  }
+
+  function sweepChannels() {
+    for (let i = 0; i < channels.names.length; i++) {
+      const module = channels.modules[channels.names[i]];
+      if (loaded(module) && boot[module].sweep !== undefined) boot[module].sweep();
+    }
+  }
+
+  function deliver(given) {
+    const names = ObjectKeys(given);
+    for (let i = 0; i < names.length; i++) {
+      const module = channels.modules[names[i]];
+      if (module !== undefined && loaded(module)) boot[module].deliver(given[names[i]]);
+    }
+  }
+
+  // Every channel's records since the last reply, as `{"name":[...],...}`.
+  function channelsJson() {
+    let text = "";
+    for (let i = 0; i < channels.names.length; i++) {
+      const name = channels.names[i];
+      text += (i === 0 ? "" : ",") + jsonString(name) + ":" + host.drain(name);
+    }
+    return "{" + text + "}";
   }
 
   function timerCount() {
@@ -190,7 +239,7 @@
   function finished() {
     if (state.phase !== "settled") return false;
     if (!state.waitForTimers) return true;
-    return timerCount() === 0 && fetchesInFlight() === 0;
+    return timerCount() === 0 && inFlight() === 0;
   }
 
   function outcomeJson() {
@@ -264,11 +313,11 @@
       ",\"logs_truncated\":" + (loaded("console") && boot.console.truncated() ? "true" : "false") +
       ",\"actions\":" + host.drain("actions") +
       ",\"store_ops\":" + host.drain("store_ops") +
-      ",\"fetch_out\":" + host.drain("fetch_out") +
+      ",\"channels\":" + channelsJson() +
       ",\"timers\":" + (pending === null ? "null" : pending) +
       ",\"due\":" + due +
       ",\"wait_ms\":" + (wait === null ? "null" : jsonNumber(wait < 0 ? 0 : wait)) +
-      ",\"in_flight\":" + fetchesInFlight() +
+      ",\"in_flight\":" + inFlight() +
       ",\"abort\":" + (host.state.abortKind === null ? "null" : "{\"kind\":" +
         jsonString(host.state.abortKind) + ",\"message\":" + jsonString(host.state.abortMessage) +
         "}") + "}";
@@ -283,12 +332,13 @@
 
   function control(...handles) {
     const message = JSONParse(this);
-    // Rejected fetch promises nobody handled are reported once the microtasks that could have
-    // handled them have run: at the start of the next op (flush runs no user code).
-    if (message.op !== "flush" && loaded("fetch")) boot.fetch.sweep();
+    // Rejected promises of a capability nobody handled are reported once the microtasks that
+    // could have handled them have run: at the start of the next op (flush runs no user code).
+    if (message.op !== "flush") sweepChannels();
     switch (message.op) {
       case "prepare":
         host.setSignals(message.signals, handles);
+        host.setTables(message.tables);
         boot.install.prepare(message);
         warmUp();
         return "{}";
@@ -307,7 +357,7 @@
         }
         return reply(false);
       case "deliver":
-        if (loaded("fetch")) boot.fetch.deliver(message);
+        deliver(message.channels);
         return reply(false);
       case "flush":
         return reply(true);

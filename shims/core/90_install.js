@@ -18,7 +18,7 @@
     WeakSetPrototypeHas, globalThis, nativeLooking, nativeSet,
   } = P;
 
-  // Functions: name -> [capability, export, length].
+  // Functions: name -> [the shim that exports it (its file's name), export, length].
   const functions = {
     __proto__: null,
     setTimeout: ["timers", "setTimeout", 2],
@@ -36,26 +36,26 @@
     copyToClipboard: ["actions", "copyToClipboard", 1],
     resetWidget: ["actions", "resetWidget", 1],
     postWindowMessage: ["actions", "postWindowMessage", 1],
-    atob: ["web", "atob", 1],
-    btoa: ["web", "btoa", 1],
-    structuredClone: ["web", "structuredClone", 1],
-    queueMicrotask: ["web", "queueMicrotask", 1],
+    atob: ["base64", "atob", 1],
+    btoa: ["base64", "btoa", 1],
+    structuredClone: ["structured_clone", "structuredClone", 1],
+    queueMicrotask: ["microtask", "queueMicrotask", 1],
     fetch: ["fetch", "fetch", 1],
   };
-  // Objects and classes: name -> [capability, export].
+  // Objects and classes: name -> [the shim that exports it, export].
   const objects = {
     __proto__: null,
     console: ["console", "console"],
-    crypto: ["web", "crypto"],
-    TextEncoder: ["web", "TextEncoder"],
-    TextDecoder: ["web", "TextDecoder"],
+    crypto: ["crypto", "crypto"],
+    TextEncoder: ["encoding", "TextEncoder"],
+    TextDecoder: ["encoding", "TextDecoder"],
     ArrayBuffer: ["memory", "ArrayBuffer"],
     FinalizationRegistry: ["finalization", "FinalizationRegistry"],
-    Headers: ["fetch", "Headers"],
-    Response: ["fetch", "Response"],
-    Request: ["fetch", "Request"],
-    AbortController: ["fetch", "AbortController"],
-    AbortSignal: ["fetch", "AbortSignal"],
+    Headers: ["headers", "Headers"],
+    Response: ["response", "Response"],
+    Request: ["request", "Request"],
+    AbortController: ["abort", "AbortController"],
+    AbortSignal: ["abort", "AbortSignal"],
   };
   const typedNames = [
     "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array",

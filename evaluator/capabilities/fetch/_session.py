@@ -1,6 +1,6 @@
 """The host half of `fetch` (SPEC section 5): the only module that imports httpx.
 
-`shims/fetch/60_fetch.js` emits records on the `fetch_out` channel: `request` (one per fetch
+`shims/fetch/26_fetch.js` emits records on the `fetch` channel: `request` (one per fetch
 call that reached the network layer), `cancel` (the signal aborted it) and `failed` (refused in
 JavaScript before a request existed; recorded only). `FetchSession.handle()` receives them on
 the driver's thread and hands each request to one asyncio loop thread per process, where it runs
@@ -50,73 +50,28 @@ from evaluator.capabilities.fetch._policy import (
     Resolver,
     parse_url,
 )
+from evaluator.capabilities.fetch._rules import (
+    BODY_HEADERS,
+    FORBIDDEN_METHODS,
+    HIDDEN_RESPONSE_HEADERS,
+    NULL_BODY_STATUSES,
+    REDIRECT_STATUSES,
+    is_forbidden_request_header,
+    is_token,
+    normalize_method,
+    valid_header_value,
+)
 from evaluator.settings import Settings
 
-__all__ = ["FORBIDDEN_REQUEST_HEADERS", "FetchCapability", "FetchSession"]
+__all__ = ["FetchCapability", "FetchSession"]
 
 logger = logging.getLogger("jseval.fetch")
 
-# Fetch standard "forbidden request-header" names (plus the Proxy-/Sec- prefixes below): set by
-# the browser, never by page code, so user code setting them is ignored.
-FORBIDDEN_REQUEST_HEADERS = frozenset(
-    {
-        "accept-charset",
-        "accept-encoding",
-        "access-control-request-headers",
-        "access-control-request-method",
-        "connection",
-        "content-length",
-        "cookie",
-        "cookie2",
-        "date",
-        "dnt",
-        "expect",
-        "host",
-        "keep-alive",
-        "origin",
-        "referer",
-        "set-cookie",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "via",
-    }
-)
-_FORBIDDEN_PREFIXES = ("proxy-", "sec-")
-_METHOD_OVERRIDES = frozenset({"x-http-method", "x-http-method-override", "x-method-override"})
-_FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
-_HIDDEN_RESPONSE_HEADERS = frozenset({b"set-cookie", b"set-cookie2"})
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_NULL_BODY_STATUSES = frozenset({101, 103, 204, 205, 304})
-# Headers describing a body, dropped when a redirect turns the request into a GET.
-_BODY_HEADERS = frozenset(
-    {"content-encoding", "content-language", "content-location", "content-type"}
-)
-_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _ACCEPT_ENCODING = b"gzip, deflate"
 _CHUNK = 65536
 _MAX_RECORDED_URL = 2048
 _PUBLIC_REASON_MAX = 300
 _DEADLINE_MARGIN_S = 1.0
-
-
-def _is_token(text: str) -> bool:
-    return text != "" and all(c in _TOKEN for c in text)
-
-
-def _valid_value(text: str) -> bool:
-    return all(ord(c) < 256 for c in text) and not any(c in text for c in "\x00\r\n")
-
-
-def is_forbidden_request_header(name: str, value: str) -> bool:
-    """The Fetch standard's forbidden request-header test, on a lower-cased name."""
-    if name in FORBIDDEN_REQUEST_HEADERS or name.startswith(_FORBIDDEN_PREFIXES):
-        return True
-    if name in _METHOD_OVERRIDES:
-        methods = {part.strip().upper() for part in value.split(",")}
-        return bool(methods & _FORBIDDEN_METHODS)
-    return False
 
 
 # -- the loop thread -----------------------------------------------------------------------------
@@ -671,19 +626,15 @@ class FetchSession:
         self._wake.set()
 
     async def _exchange(self, client: httpx.AsyncClient, call: _Call, spec: _Spec) -> _Outcome:
-        method = (
-            spec.method.upper()
-            if spec.method.upper() in ("DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT")
-            else spec.method
-        )
-        if not _is_token(method):
+        method = normalize_method(spec.method)
+        if not is_token(method):
             raise FetchRefused(f"invalid method '{method[:32]}'")
-        if method.upper() in _FORBIDDEN_METHODS:
+        if method.upper() in FORBIDDEN_METHODS:
             raise FetchRefused(f"method '{method}' is not allowed")
         headers: list[tuple[str, str]] = []
         for name, value in spec.headers:
             lower = name.lower()
-            if not _is_token(name) or not _valid_value(value):
+            if not is_token(name) or not valid_header_value(value):
                 raise FetchRefused("invalid request header")
             if not is_forbidden_request_header(lower, value):
                 headers.append((name, value))
@@ -701,7 +652,7 @@ class FetchSession:
             try:
                 location = _location(response)
                 if (
-                    response.status_code in _REDIRECTS
+                    response.status_code in REDIRECT_STATUSES
                     and location is not None
                     and spec.redirect != "manual"
                 ):
@@ -716,14 +667,14 @@ class FetchSession:
                     ):
                         method = "GET"
                         body = None
-                        headers = [(n, v) for n, v in headers if n.lower() not in _BODY_HEADERS]
+                        headers = [(n, v) for n, v in headers if n.lower() not in BODY_HEADERS]
                     if target.origin != url.origin:
                         headers = [(n, v) for n, v in headers if n.lower() != "authorization"]
                     url = target
                     redirected = True
                     continue
                 data = b""
-                if method != "HEAD" and response.status_code not in _NULL_BODY_STATUSES:
+                if method != "HEAD" and response.status_code not in NULL_BODY_STATUSES:
                     data = await self._read_body(response)
                 return _Outcome(
                     status=response.status_code,
@@ -733,7 +684,7 @@ class FetchSession:
                     headers=[
                         [name.decode("latin-1").lower(), value.decode("latin-1")]
                         for name, value in response.headers.raw
-                        if name.lower() not in _HIDDEN_RESPONSE_HEADERS
+                        if name.decode("latin-1").lower() not in HIDDEN_RESPONSE_HEADERS
                     ],
                     body=data,
                 )
@@ -839,7 +790,9 @@ class FetchCapability:
             trusts their own CA, to show certificates are checked against the URL's host name.
     """
 
-    channel = "fetch_out"
+    channel = "fetch"
+    shim = "fetch"
+    result_field = "fetches"
 
     def __init__(
         self,
