@@ -43,13 +43,8 @@ from typing import Any
 import httpcore
 import httpx
 
-from evaluator.capabilities.fetch._policy import (
-    FetchRefused,
-    NetPolicy,
-    ParsedURL,
-    Resolver,
-    parse_url,
-)
+from evaluator.capabilities.fetch._policy import NetPolicy, Resolver
+from evaluator.capabilities.fetch._refusal import FetchRefused
 from evaluator.capabilities.fetch._rules import (
     BODY_HEADERS,
     FORBIDDEN_METHODS,
@@ -61,6 +56,7 @@ from evaluator.capabilities.fetch._rules import (
     normalize_method,
     valid_header_value,
 )
+from evaluator.capabilities.fetch._url import ParsedURL, parse_url
 from evaluator.settings import Settings
 
 __all__ = ["FetchCapability", "FetchSession"]
