@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from evaluator.capabilities.fetch._refusal import shown
+from evaluator.capabilities.fetch._failures import shown
 from evaluator.capabilities.fetch._url import IPAddress
 
 __all__ = ["address_refusal", "bare_host", "embedded_ipv4", "name_refusal"]

@@ -32,7 +32,7 @@ from evaluator.capabilities.fetch._addresses import (
     embedded_ipv4,
     name_refusal,
 )
-from evaluator.capabilities.fetch._refusal import FetchRefused, shown
+from evaluator.capabilities.fetch._failures import FetchRefused, shown
 from evaluator.capabilities.fetch._url import IPAddress, ParsedURL, parse_host
 
 __all__ = ["NetPolicy", "Resolver", "parse_entries"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import ada_url
 
-from evaluator.capabilities.fetch._refusal import FetchRefused, shown
+from evaluator.capabilities.fetch._failures import FetchRefused, shown
 
 __all__ = ["DEFAULT_PORTS", "IPAddress", "ParsedURL", "parse_host", "parse_url"]
 

@@ -10,8 +10,8 @@ import asyncio
 
 import pytest
 
+from evaluator.capabilities.fetch._failures import FetchRefused
 from evaluator.capabilities.fetch._policy import NetPolicy
-from evaluator.capabilities.fetch._refusal import FetchRefused
 from evaluator.capabilities.fetch._url import parse_url
 from tests.support import StubResolver
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from evaluator.capabilities.fetch._refusal import FetchRefused
+from evaluator.capabilities.fetch._failures import FetchRefused
 from evaluator.capabilities.fetch._url import ParsedURL, parse_host, parse_url
 
 DATA = Path(__file__).parent / "data" / "urltestdata.json"
