@@ -1,7 +1,8 @@
 """The FastAPI application: `create_app(settings=None, service=None)`.
 
-The middleware list below is the HTTP policy, outermost first; its order is SPEC section 2's
-order of checks (413, then 401, then 422 in the routes, then 429/503 from the service):
+The middleware list below is the HTTP policy, outermost first; its order is the documented
+order of checks (docs/API.md: 413, then 401, then 422 in the routes, then 429/503 from the
+service):
 
     LastResortMiddleware   anything unexpected -> 500, no internals in the answer or the log
     AccessLogMiddleware    request id, one content-free log line, HTTP status metrics
@@ -39,7 +40,7 @@ from evaluator import EvaluationService, RequestRejected, Settings, WorkerPool
 
 __all__ = ["OPEN_PATHS", "OPEN_PREFIXES", "create_app", "default_service"]
 
-# Reachable without an API key (SPEC section 2): probes, the docs, the playground and its icon.
+# Reachable without an API key: probes, the docs, the playground and its icon.
 OPEN_PATHS = frozenset(
     {
         "/",

@@ -6,7 +6,7 @@ and returns the one drain task, so whichever comes first starts it and the other
 
 The service starts in the background rather than inside the lifespan's startup, so the server
 accepts connections at once: `/healthz` answers while sandboxes warm, `/readyz` says 503
-("starting") until they are, and evaluations get 503 meanwhile (SPEC section 2).
+("starting") until they are, and evaluations get 503 meanwhile.
 """
 
 from __future__ import annotations

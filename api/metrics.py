@@ -5,7 +5,7 @@ share counters or collide on registration. Gauges of the service (queue depth, w
 workers) are read from `service.stats()` at scrape time rather than kept up to date on every
 request, so the request path pays nothing for them.
 
-Label values are bounded sets (SPEC error kinds, "ok"/"error", HTTP status codes): nothing from
+Label values are bounded sets (error kinds, "ok"/"error", HTTP status codes): nothing from
 a request or a result ever becomes a label.
 """
 
@@ -61,7 +61,7 @@ class ApiMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.evaluations = Counter(
             "jseval_evaluations",
-            "Evaluations carried out, by outcome: ok or the SPEC error kind.",
+            "Evaluations carried out, by outcome: ok or the error kind.",
             ["kind"],
             registry=self.registry,
         )

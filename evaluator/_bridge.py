@@ -4,7 +4,7 @@ We drive mini-racer's C entry points (`mr_init_context`, `mr_eval`, `mr_call_fun
 `mr_cancel_task`, `mr_free_context`) directly instead of through `MiniRacer`, for three reasons:
 
 - `MiniRacer()` runs a timer prelude whose `var __timer_manager`/`setTimeout` cannot be deleted
-  (SPEC section 3 wants every internal name gone);
+  (no internal name may be reachable from the sandbox);
 - its synchronous helpers hop through an asyncio loop per context, and awaiting a promise of a busy
   isolate blocks that loop for good; here every call is a task whose completion is a callback, and
   the caller waits on a lock with a deadline, so a deadline can always be kept;

@@ -1,4 +1,4 @@
-"""An evaluation's result, shaped from what the sandbox reported (SPEC section 2).
+"""An evaluation's result (`EvaluationResult`), shaped from what the sandbox reported.
 
 `assemble()` validates the driver's `RunOutcome` into an `EvaluationResult`; `failed_result()`
 builds the answer for an evaluation that never produced an outcome (no sandbox, a dead worker).
@@ -46,7 +46,7 @@ def error_info(failure: EvaluationFailed) -> dict[str, Any]:
 def assemble(
     request: EvaluationRequest, outcome: RunOutcome, wall_ms: float, queue_ms: float
 ) -> EvaluationResult:
-    """Validate what the sandbox reported and shape it as the SPEC's result."""
+    """Validate what the sandbox reported and shape it as an `EvaluationResult`."""
     ok = outcome.ok and outcome.failure is None
     data: dict[str, Any] = {
         # The capabilities' records first (`fetches`, ...): the fields below always win.

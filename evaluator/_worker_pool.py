@@ -1,7 +1,7 @@
 """`WorkerPool`: evaluations in worker processes, watched by a supervisor in the API process.
 
 Why processes: a V8 fatal error, a segfault or memory past every limit ends a process, and the
-API must survive all three (SPEC section 3: "a crash of V8 itself"). Each worker
+API must survive all three (even a crash of V8 itself answers one request). Each worker
 (`evaluator/_worker.py`) keeps its own warm pool and runs up to `worker_concurrency`
 evaluations on threads; this module admits, queues, dispatches and answers for them.
 

@@ -12,7 +12,7 @@ JsevalError                    base of everything jseval raises
 ```
 
 `Evaluator.evaluate()` turns an `EvaluationFailed` into a result and never raises it; only the
-other three leave the library. Messages are fixed or built from counts and SPEC names: none
+other three leave the library. Messages are fixed or built from counts and field names: none
 holds user code, a value, a path or a traceback.
 """
 

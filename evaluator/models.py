@@ -1,6 +1,6 @@
 """The request and result models: one definition, used by the library, the CLI and the API.
 
-Field names are SPEC.md's (sections 1 and 2). Bounds that depend on server settings
+Field names are the contract's (docs/API.md lists them). Bounds that depend on server settings
 (`timeout_ms` maxima, code size, ...) are checked by `check_request()` against a `Settings`,
 because a pydantic model's bounds are static and the OpenAPI schema is built from them.
 """
@@ -105,7 +105,7 @@ RESERVED_GLOBALS: frozenset[str] = frozenset(
 
 
 class EvaluationRequest(BaseModel):
-    """One evaluation: code, how to run it, and the data it sees (SPEC section 1)."""
+    """One evaluation: code, how to run it, and the data it sees."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -182,7 +182,7 @@ def check_request(request: EvaluationRequest, settings: Settings) -> None:
 
 
 class ErrorInfo(BaseModel):
-    """Why an evaluation failed (SPEC section 2)."""
+    """Why an evaluation failed: a `kind` from a fixed set, and JavaScript's name and message."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -255,7 +255,7 @@ class Stats(BaseModel):
 
 
 class EvaluationResult(BaseModel):
-    """The outcome of one evaluation (SPEC section 2). `ok` false carries `error`."""
+    """The outcome of one evaluation, with every record it made. `ok` false carries `error`."""
 
     ok: bool
     result: JsonValue = None

@@ -2,8 +2,9 @@
 
 Values come from the environment or a `.env` file in the working directory (pydantic-settings,
 `env_prefix="JSEVAL_"`): a field is its variable's name without the prefix, lower-cased. The
-defaults are SPEC.md's, so an unconfigured service is a correct one. Lists (`api_keys`,
-`fetch_allow`, ...) are comma-separated strings, because that is what people write in env files.
+defaults are the contract's (README), so an unconfigured service is a correct one. Lists
+(`api_keys`, `fetch_allow`, ...) are comma-separated strings, because that is what people write
+in env files.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Settings(BaseSettings):
         env_prefix="JSEVAL_", env_file=".env", extra="ignore", frozen=True
     )
 
-    # Request limits (SPEC section 1).
+    # Request limits: what one request may ask for.
     max_code_bytes: int = Field(262_144, ge=1)
     default_timeout_ms: int = Field(1000, ge=1)
     max_timeout_ms: int = Field(30_000, ge=1)
@@ -46,16 +47,16 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(32 * _MIB, ge=1024)
     max_batch: int = Field(100, ge=1)
 
-    # Output limits (SPEC section 2).
+    # Output limits: how much one result may carry.
     max_result_bytes: int = Field(_MIB, ge=64)
     max_log_entries: int = Field(1000, ge=0)
     max_log_bytes: int = Field(_MIB, ge=0)
     max_timers: int = Field(1000, ge=1)
 
-    # Sandbox (SPEC section 3).
+    # Sandbox: what the isolate may do.
     allow_wasm: bool = False
 
-    # fetch (SPEC section 5).
+    # fetch: its network policy and caps (docs/FETCH.md).
     fetch_allow: CommaList = ()
     fetch_deny: CommaList = ()
     fetch_timeout_ms: int = Field(10_000, ge=1)
@@ -64,7 +65,7 @@ class Settings(BaseSettings):
     fetch_max_in_flight: int = Field(6, ge=1)
     fetch_max_redirects: int = Field(5, ge=0)
 
-    # Service (SPEC section 6).
+    # Service: processes, queue, HTTP.
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()

@@ -3,7 +3,7 @@
 The line (logger `jseval.access`, logfmt text, the same fields in `record.access` for JSON
 formatters) holds: the request id, method, route, status, duration, request and response sizes,
 and what the evaluation endpoints report through `AccessRecord` (number of evaluations, outcome
-kinds, sandbox wall and queue time). SPEC section 6: it never holds code, globals, results, logs,
+kinds, sandbox wall and queue time). By rule, it never holds code, globals, results, logs,
 store values, fetched data or headers. Routes outside the app's known paths are logged as
 `other`, so a probing client cannot write what it likes into the log.
 
@@ -45,7 +45,7 @@ class AccessRecord:
     queue_ms: float = 0.0
 
     def add(self, kind: str, wall_ms: float, queue_ms: float) -> None:
-        """Record one evaluation carried out: its outcome kind ("ok" or a SPEC kind), times."""
+        """Record one evaluation carried out: its outcome kind ("ok" or an error kind), times."""
         self.kinds[kind] += 1
         self.wall_ms = max(self.wall_ms, wall_ms)
         self.queue_ms = max(self.queue_ms, queue_ms)

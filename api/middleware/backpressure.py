@@ -1,7 +1,7 @@
 """429 when the evaluation queue is full, 503 while the service starts or drains.
 
 Admission is the service's decision (`EvaluationService.evaluate` raises `ServiceBusy` or
-`ServiceUnavailable`), taken after the request was validated, which gives SPEC section 2's order
+`ServiceUnavailable`), taken after the request was validated, which gives the documented order
 (422 before 429 before 503) without this middleware knowing anything about requests. This
 middleware is the one place those two exceptions become HTTP answers, for every endpoint.
 """

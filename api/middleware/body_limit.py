@@ -1,6 +1,7 @@
 """413 for a request body over `JSEVAL_MAX_REQUEST_BYTES`, decided before the body is read whole.
 
-The first check in SPEC section 2's order, so this middleware sits outside authentication:
+The first check in the documented order (413, 401, 422, 503; docs/API.md), so this middleware
+sits outside authentication:
 
 - a `Content-Length` over the limit is refused at once, without reading a byte of the body;
 - a `Content-Length` within the limit passes through untouched (the HTTP server already holds

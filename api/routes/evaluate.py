@@ -1,4 +1,4 @@
-"""POST /v1/evaluate and POST /v1/evaluate/batch (SPEC sections 1 and 2).
+"""POST /v1/evaluate and POST /v1/evaluate/batch: one request, one result (docs/API.md).
 
 The request and result models are the evaluator's own (one definition). pydantic checks the
 request's shape (422 from FastAPI), `check_request` its settings-dependent bounds (422 through the
@@ -69,7 +69,7 @@ def _json(body: bytes) -> Response:
 
 
 def _failed(exc: Exception) -> EvaluationResult:
-    """The result of an evaluation the service failed to carry out: never a 500 (SPEC 2)."""
+    """The result of an evaluation the service failed to carry out: never a 500."""
     if isinstance(exc, EvaluationFailed):  # the service should have made this a result itself
         error = ErrorInfo(kind=exc.kind, name=exc.name, message=exc.message)
     else:

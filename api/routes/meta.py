@@ -1,7 +1,7 @@
 """GET /v1/info, GET /metrics, GET / (the playground page) and GET /favicon.ico.
 
 `/v1/info` tells a client what this server offers and allows: versions, the limits in force
-(`Settings.limits()`), the framework functions of SPEC section 4 and bundled libraries (none
+(`Settings.limits()`), the framework functions and bundled libraries (none
 yet: unlike Appsmith, no lodash or moment). tests/api/test_meta.py checks that every listed
 function really is a function inside the sandbox, so the list cannot drift.
 

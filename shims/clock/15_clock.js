@@ -1,4 +1,4 @@
-// shims/clock/15_clock.js: real and virtual time, and the seeded Math.random (SPEC section 1 `clock`).
+// shims/clock/15_clock.js: real and virtual time, and the seeded Math.random (`clock`, `random_seed`).
 // Exposes: `now()` (epoch ms the timers use), `elapsedMs()` (for log `at_ms`), `advanceTo(t)` (virtual only);
 //          `virtual()`; `DateClass` (the Date the sandbox should see).
 // Hides:   the virtual instant, the PRNG state. Under the virtual clock, `Date` is a wrapper whose

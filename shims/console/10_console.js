@@ -1,4 +1,4 @@
-// shims/console/10_console.js: console, captured as log entries (SPEC section 2 `logs`).
+// shims/console/10_console.js: console, captured as log entries (the result's `logs`).
 // Exposes: `console` (log info warn error debug trace table, plus assert count countReset dir
 //          dirxml group groupCollapsed groupEnd time timeLog timeEnd clear),
 //          `logLine(level, text)` for the runtime's own lines ("Uncaught ..."); caps from config.

@@ -1,4 +1,4 @@
-// shims/core/08_encode.js: JavaScript values to JSON text, by SPEC section 2's rules.
+// shims/core/08_encode.js: JavaScript values to JSON text, by the result's rules.
 // Exposes: `encode(value, options)` -> JSON text; `resultType(value)`; `EncodeFailure` (internal,
 //          never seen by user code); `isError`, `isMap`, `isSet`, `isDate`, brand checks.
 // Hides:   nothing global. User code runs only where JSON.stringify would run it (toJSON,
@@ -25,7 +25,7 @@
     StringPrototypeValueOf, Set, SymbolPrototypeToString, listPush, newList,
   } = boot.primordials;
 
-  // An internal failure of encoding; `kind` is a SPEC error kind. The fields are declared, so the
+  // An internal failure of encoding; `kind` is an error kind. The fields are declared, so the
   // constructor's assignments write own properties: a setter user code put on Object.prototype
   // for "kind" or "message" would otherwise be called with this internal object.
   class EncodeFailure {
@@ -85,7 +85,7 @@
     }
   }
 
-  // SPEC's result_type for a value (never runs user code except Proxy traps of IsArray).
+  // The result_type of a value (never runs user code except Proxy traps of IsArray).
   function resultType(value) {
     if (value === null) return "null";
     const type = typeof value;

@@ -1,4 +1,4 @@
-// shims/core/12_errors.js: thrown values as SPEC section 2 `error` objects, with user frames only.
+// shims/core/12_errors.js: thrown values as the result's `error` objects, with user frames only.
 // Exposes: `describeError(value)` -> {name, message, line, column, stack}; `errorJson(kind, info)`;
 //          `captureUserStack()` (the frames of the current call, for console.trace);
 // Hides:   the frame filter. Frames of the runtime (sourceURL jseval:runtime) are dropped; frames of

@@ -5,7 +5,7 @@
 // Needs:   00_primordials, 05_host, 08_encode; the lazy capabilities and 90_install at call time.
 // Load:    eager.
 //
-// Modes (SPEC section 1): `script` runs the code by indirect eval, so its completion value is the
+// Modes: `script` runs the code by indirect eval, so its completion value is the
 // result (awaited when it is a thenable); `function` builds an AsyncFunction from the code and
 // calls it with `args`; `expression` compiles `return (\n<code>\n)` and, to refuse code that is
 // not one expression (`1); evil(`), also `return [\n<code>\n]`: a breakout that balances one

@@ -1,4 +1,4 @@
-// shims/core/90_install.js: the sandbox's globals, defined from one table (SPEC section 3 "Present").
+// shims/core/90_install.js: the sandbox's globals, defined from one table (what the sandbox offers).
 // Exposes: `prepare(config)` (server settings, once per isolate) and `installRequest(request)`
 //          (per evaluation: `globals` read-only, `args`, `appsmith`, the virtual Date, no fetch).
 // Hides:   nothing new; it publishes what the capability shims build. A capability loads when

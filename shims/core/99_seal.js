@@ -1,4 +1,4 @@
-// shims/core/99_seal.js: remove what SPEC section 3 lists as absent.
+// shims/core/99_seal.js: remove the host and browser names the sandbox must not have.
 // Exposes: nothing.
 // Hides:   SharedArrayBuffer and Atomics (V8 defines them); the browser and server names below,
 //          in case an engine ever defines one. WebAssembly goes in 90_install's prepare() unless

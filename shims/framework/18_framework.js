@@ -1,4 +1,4 @@
-// shims/framework/18_framework.js: what every framework function shares (SPEC section 4).
+// shims/framework/18_framework.js: what every framework function shares.
 // Exposes: `ActionValidationError`, `ActionCalledInSyncFieldError` (errors user code can catch and
 //          tell apart by `name`), `guard(fnName)` (throws in a data field, i.e. expression mode),
 //          `expectType(fn, arg, expected, value)`, `typeName(value)`, `copyValue(value)` (a JSON copy
@@ -7,7 +7,7 @@
 // Needs:   00_primordials, 05_host (config: dataField), 08_encode.
 // Load:    lazy (first framework function).
 //
-// Messages follow Appsmith's templates; type names are lower-case as SPEC section 4 writes them
+// Messages follow Appsmith's templates; type names are lower-case as the contract writes them
 // ("showAlert expected string for 'message' argument but received number").
 (function (boot) {
   "use strict";

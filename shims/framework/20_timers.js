@@ -1,4 +1,4 @@
-// shims/framework/20_timers.js: setTimeout, clearTimeout, setInterval, clearInterval (SPEC section 4).
+// shims/framework/20_timers.js: setTimeout, clearTimeout, setInterval, clearInterval.
 // Exposes: the four functions; `tick()` (fire the earliest due timer, one per host task so the
 //          microtasks of each callback run before the next, as in a browser); `nextDueMs()`,
 //          `dueCount()`, `count()`, `pendingJson()` for the host.

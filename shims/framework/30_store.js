@@ -1,4 +1,4 @@
-// shims/framework/30_store.js: storeValue, removeValue, clearStore, appsmith.store, localStorage (SPEC 3, 4).
+// shims/framework/30_store.js: storeValue, removeValue, clearStore, appsmith.store, localStorage.
 // Exposes: the three store functions; `store` (the read-only view user code sees as
 //          appsmith.store); `localStorage` (Appsmith's shim over the store).
 // Hides:   the store's backing object. appsmith.store is a Proxy that refuses writes, so the only

@@ -1,4 +1,4 @@
-// shims/framework/40_actions.js: the framework actions (SPEC section 4 table) and the `actions` record.
+// shims/framework/40_actions.js: the framework actions and the `actions` record.
 // Exposes: showAlert, navigateTo, showModal, closeModal, download, copyToClipboard, resetWidget,
 //          postWindowMessage; `record(type, payloadJson)` (also used by 30_store), `charge(bytes)`,
 //          `valueLimit()` and `text(string, what)` (a string argument as JSON, size-checked).

@@ -1,4 +1,4 @@
-// shims/memory/55_memory.js: ArrayBuffer memory counted against `memory_mb` (SPEC section 3).
+// shims/memory/55_memory.js: ArrayBuffer memory counted against `memory_mb`.
 // Exposes: the wrapped ArrayBuffer and TypedArray constructors (installed as the globals and as
 //          each prototype's `constructor`), `newUint8Array(n)`,
 //          `copyArrayBuffer(buffer)`, `typedArrayConstructor(name)`, `detach(buffer)`, `used()`.

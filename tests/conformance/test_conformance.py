@@ -1,5 +1,5 @@
 """Data-driven conformance: every packaged case (evaluator/conformance/cases/*.json), in-process
-and against a live server over HTTP, because the SPEC promises the same result both ways.
+and against a live server over HTTP, because the same request must give the same result both ways.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Settings come from JSEVAL_* variables (and .env) with SPEC's defaults."""
+"""Settings come from JSEVAL_* variables (and .env) with the documented defaults."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ service (worker processes, API keys, a secret in the environment, fetch allowed 
 `attack(code, **fields)` posts the attack to `POST /v1/evaluate` and checks what every attack
 must leave true, whatever it tried:
 
-- the answer is HTTP 200 and a valid `EvaluationResult`, a clean error of a SPEC kind when not ok;
+- the answer is HTTP 200 and a valid `EvaluationResult`, a clean error of a known kind when not ok;
 - it came within the budget plus one second;
 - it holds no secret (the API key, the canary in the service's environment) and nothing of the
   host (paths, Python tracebacks, runtime source names);
@@ -106,7 +106,7 @@ def assert_clean(text: str) -> None:
 
 
 def assert_well_formed(body: dict[str, Any]) -> EvaluationResult:
-    """A valid result; when not ok, a clean error of a SPEC kind."""
+    """A valid result; when not ok, a clean error of a known kind."""
     result = EvaluationResult.model_validate(body)
     if not result.ok:
         error = result.error

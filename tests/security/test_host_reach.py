@@ -1,5 +1,5 @@
 """Class 1, host reach: no path from user code leads out of the sandbox's own global object, to a
-host object, a runtime internal or a name SPEC section 3 lists as absent. Every test runs the
+host object, a runtime internal or a name the sandbox removes. Every test runs the
 attack through `attack()` (tests/security/conftest.py), which also checks the answer is clean,
 in time, and that the service serves the next evaluation.
 """
@@ -14,7 +14,7 @@ import pytest
 
 Attack = Callable[..., dict[str, Any]]
 
-# Names that must be `undefined` however they are looked up: SPEC section 3's absent list, what
+# Names that must be `undefined` however they are looked up: the sandbox's absent list (shims/core/99_seal.js), what
 # Node/Deno/d8/mini-racer would define, and the runtime's own names.
 HOST_NAMES = [
     "window", "self", "document", "navigator", "Navigator", "location", "XMLHttpRequest",

@@ -6,7 +6,7 @@ answer without it) and show the shims' internals nothing:
 - an accessor put on a shared prototype (`Object.prototype.then`, `Array.prototype[0]`, ...)
   records every object it is called on; each must be one the user can reach anyway (found by a
   walk from `globalThis`, the exercise's inputs and everything the shims handed back). Such hooks
-  may fire where the SPEC makes them observable (promise resolution reads `then` of the values
+  may fire where the API makes them observable (promise resolution reads `then` of the values
   user code receives; the JSON rules read `toJSON` of user values): that is correct behaviour,
   the walk tells it apart from a hook reaching an internal object.
 
@@ -290,7 +290,7 @@ def test_hijack_changes_nothing_and_sees_nothing(
 def test_user_to_json_on_object_prototype_is_honoured_as_json_stringify_would(
     attack: Callable[..., dict[str, Any]],
 ) -> None:
-    """SPEC: the result, stored values and payloads are copied by JSON.stringify's rules, so a
+    """The result, stored values and payloads are copied by JSON.stringify's rules, so a
     toJSON user code defines on Object.prototype applies to them: correct behaviour, not a
     hole. The runtime's own replies are text, so the protocol is untouched."""
     code = (

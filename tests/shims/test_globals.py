@@ -5,7 +5,7 @@ from __future__ import annotations
 from evaluator import Evaluator
 from evaluator.models import RESERVED_GLOBALS
 
-# ECMAScript built-ins V8 14 defines, minus what SPEC section 3 removes.
+# ECMAScript built-ins V8 14 defines, minus what the sandbox removes (shims/core/99_seal.js).
 ECMASCRIPT = {
     "AggregateError", "Array", "ArrayBuffer", "AsyncDisposableStack", "BigInt", "BigInt64Array",
     "BigUint64Array", "Boolean", "DataView", "Date", "DisposableStack", "Error", "EvalError",

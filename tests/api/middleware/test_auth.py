@@ -1,5 +1,5 @@
 """401 with JSEVAL_API_KEYS set: Bearer keys on /v1/* and /metrics; probes, docs, playground
-open; CORS preflights answered before authentication; SPEC's order 413 > 401 > 422."""
+open; CORS preflights answered before authentication; the documented order 413 > 401 > 422."""
 
 from __future__ import annotations
 
