@@ -3,7 +3,7 @@
 //          prototype (`MapPrototype`), and, by Deno's naming, the members the shims use:
 //          `ArrayPrototypePush(a, x)` (uncurried method), `MapPrototypeGetSize(m)` (getter),
 //          `ObjectKeys(o)` (static), `ArrayPrototypeSymbolIterator`; intrinsics without a global
-//          name (AsyncFunction, TypedArray); and helpers (`newList`, `listPush`, `stringSplit`).
+//          name (AsyncFunction, TypedArray); and helpers (`newList`, `listPush`, `stringSplit`, `isBrand`).
 // Hides:   nothing of its own; it reads globals once, at load.
 // Needs:   `boot.needed`: the member names the shims use, collected by shims/__init__.py from
 //          their sources, so only those are resolved (capturing every member of every built-in,
@@ -112,6 +112,16 @@
       });
       if (at === -1) return parts;
       start = at + separator.length;
+    }
+  };
+  // Whether `check(value)` accepts `value`: a brand check by a built-in's getter or method (which
+  // throws a TypeError for anything else), with no user code run for a real instance.
+  primordials.isBrand = function isBrand(check, value) {
+    try {
+      check(value);
+      return true;
+    } catch {
+      return false;
     }
   };
   // Functions the sandbox shows as `function name() { [native code] }` (90_install.js patches

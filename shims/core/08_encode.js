@@ -38,14 +38,7 @@
     }
   }
 
-  function brand(check, value) {
-    try {
-      check(value);
-      return true;
-    } catch {
-      return false;
-    }
-  }
+  const brand = boot.primordials.isBrand;
   const isMap = (value) => brand(MapPrototypeGetSize, value);
   const isSet = (value) => brand(SetPrototypeGetSize, value);
   const isDate = (value) => brand(DatePrototypeGetTime, value);

@@ -21,6 +21,7 @@
     WeakSetPrototypeAdd, WeakSetPrototypeHas, listPush, nativeLooking, newList,
   } = boot.primordials;
   const IntrinsicUint8Array = boot.primordials.Uint8Array;
+  const brand = boot.primordials.isBrand;
 
   const ourErrors = new WeakSet(); // TypeErrors raised by the runtime's own validation
 
@@ -122,25 +123,16 @@
   }
 
 
-  function isBrand(check, value) {
-    try {
-      check(value);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   // A view on the bytes of a BufferSource (no copy), or undefined if `value` is none.
   function bufferView(value) {
-    if (isBrand(ArrayBufferPrototypeGetByteLength, value)) {
+    if (brand(ArrayBufferPrototypeGetByteLength, value)) {
       return new IntrinsicUint8Array(value, 0, ArrayBufferPrototypeGetByteLength(value));
     }
-    if (isBrand(TypedArrayPrototypeGetByteLength, value)) {
+    if (brand(TypedArrayPrototypeGetByteLength, value)) {
       return new IntrinsicUint8Array(TypedArrayPrototypeGetBuffer(value),
         TypedArrayPrototypeGetByteOffset(value), TypedArrayPrototypeGetByteLength(value));
     }
-    if (isBrand(DataViewPrototypeGetByteLength, value)) {
+    if (brand(DataViewPrototypeGetByteLength, value)) {
       return new IntrinsicUint8Array(DataViewPrototypeGetBuffer(value),
         DataViewPrototypeGetByteOffset(value), DataViewPrototypeGetByteLength(value));
     }
