@@ -1,4 +1,4 @@
-// Shows an evaluation result (SPEC section 2) and refused requests in the output panel.
+// Shows an evaluation result and refused requests in the output panel.
 //
 // Everything here comes from user code or the server and is shown with textContent only, never
 // as HTML; the page's Content-Security-Policy forbids inline script besides.

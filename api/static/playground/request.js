@@ -1,4 +1,4 @@
-// From the form's state to the body of POST v1/evaluate (SPEC sections 1 and 7).
+// From the form's state to the body of POST v1/evaluate (every request field, queries and JS objects included).
 //
 // A field is sent only when it says something: an empty editor, `{}`, `[]`, an empty number box
 // or a flag at its default is left out, so the request shows what the user chose and a server

@@ -1,4 +1,4 @@
-"""The playground in a real headless Chromium against a live uvicorn (SPEC section 11).
+"""The playground in a real headless Chromium against a live uvicorn.
 
 Each test drives the page as a person would (click, type, Ctrl+Enter, reload, open a link) and
 checks what the page shows. The page runs under its real Content-Security-Policy, so a script or
@@ -228,7 +228,7 @@ def test_a_refused_request_is_readable(playground) -> None:
 
 
 def test_queries_and_js_objects_are_sent(playground) -> None:
-    """Entity editors build SPEC section 7's fields; a server without them answers a readable 422."""
+    """Entity editors build the queries and JS objects fields; a server without them answers a readable 422."""
     playground.open()
     page = playground.page
     page.locator("#entities summary").click()
@@ -246,7 +246,7 @@ def test_queries_and_js_objects_are_sent(playground) -> None:
         expect(problems.filter(has_text="js_objects")).to_contain_text("does not know this field")
         expect(problems.filter(has_text="queries")).to_contain_text("does not know this field")
         return
-    expect(page.locator("#result")).to_have_text("1")  # a server with SPEC section 7
+    expect(page.locator("#result")).to_have_text("1")  # a server with queries and JS objects
     assert json.loads(editor_text(page, "#js_state")) == {"JSObject1": {"items": ["a"]}}
 
 
