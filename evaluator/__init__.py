@@ -9,6 +9,7 @@ from evaluator._bridge import v8_version
 from evaluator._in_process import Evaluator
 from evaluator._service import EvaluationService, LocalService, ServiceStats
 from evaluator._worker_pool import WorkerPool
+from evaluator.capabilities.libraries import BUILTIN_LIBRARIES, Library
 from evaluator.errors import (
     ErrorKind,
     EvaluationFailed,
@@ -42,6 +43,7 @@ from evaluator.settings import Settings
 __version__ = "0.1.0"
 
 __all__ = [
+    "BUILTIN_LIBRARIES",
     "Action",
     "ErrorInfo",
     "ErrorKind",
@@ -55,6 +57,7 @@ __all__ = [
     "JSRuntimeError",
     "JSSyntaxError",
     "JsevalError",
+    "Library",
     "LocalService",
     "LogEntry",
     "MemoryLimitExceeded",

@@ -23,6 +23,7 @@ after another runs only once the first one's microtasks have drained.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import itertools
 import logging
 import threading
@@ -67,7 +68,15 @@ _ERROR_KINDS: Final = {
     _T.key_exception: "exec_error",
 }
 _HANDLE_TYPES: Final = frozenset(
-    {_T.function, _T.array, _T.object, _T.promise, _T.symbol, _T.shared_array_buffer}
+    {
+        _T.function,
+        _T.array,
+        _T.object,
+        _T.promise,
+        _T.symbol,
+        _T.shared_array_buffer,
+        _T.array_buffer,
+    }
 )
 
 logger = logging.getLogger("jseval.bridge")
@@ -141,6 +150,21 @@ class Reply:
     @property
     def text(self) -> str:
         return self.value if isinstance(self.value, str) else ""
+
+    def buffer(self) -> memoryview | None:
+        """The memory of a returned ArrayBuffer, shared with JavaScript (None for other values).
+
+        It stays valid while the isolate lives (mini-racer holds the backing store for the
+        handle until the context is freed). Touch it only while JavaScript cannot: before a
+        task, or from a signal handler (which runs while JavaScript waits for it).
+        """
+        if self.handle is None or self.handle.contents.type != _T.array_buffer:
+            return None
+        contents = self.handle.contents
+        if contents.len == 0:
+            return memoryview(b"")
+        array = (ctypes.c_ubyte * contents.len).from_address(contents.value.value_ptr)
+        return memoryview(array).cast("B")
 
 
 class _Waiter:

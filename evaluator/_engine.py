@@ -21,6 +21,7 @@ from evaluator._result import assemble, failed_result
 from evaluator._sandbox import RunOutcome, SandboxConfig
 from evaluator._sandbox_pool import SandboxPool
 from evaluator.capabilities import HostCapability
+from evaluator.capabilities.libraries import LibraryCatalog
 from evaluator.errors import SandboxFailure
 from evaluator.models import EvaluationRequest, EvaluationResult
 from evaluator.settings import Settings
@@ -48,7 +49,10 @@ def crypto_key(random_seed: int | None) -> str:
 
 
 def start_message(
-    request: EvaluationRequest, settings: Settings, memory_bytes: int
+    request: EvaluationRequest,
+    settings: Settings,
+    memory_bytes: int,
+    libraries: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "op": "start",
@@ -64,6 +68,7 @@ def start_message(
         "random_seed": None if request.random_seed is None else str(request.random_seed),
         "fetch": request.fetch,
         "crypto_key": crypto_key(request.random_seed),
+        "libraries": libraries or [],
         "limits": {
             "max_result_bytes": settings.max_result_bytes,
             "max_log_entries": settings.max_log_entries,
@@ -83,12 +88,17 @@ class Engine:
         settings: Settings,
         capabilities: Sequence[HostCapability] = (),
         pool_size: int | None = None,
+        libraries: LibraryCatalog | None = None,
     ) -> None:
         self.settings = settings
         self.capabilities = tuple(capabilities)
+        self.libraries = libraries or LibraryCatalog()
+        self.libraries.warm()
         self.pool = SandboxPool(
             settings.pool_size if pool_size is None else pool_size,
-            SandboxConfig(allow_wasm=settings.allow_wasm),
+            SandboxConfig(
+                allow_wasm=settings.allow_wasm, libraries=LibraryCatalog.builtin_specs()
+            ),
         )
 
     def start(self) -> None:
@@ -115,10 +125,13 @@ class Engine:
             )
         try:
             outcome = sandbox.run(
-                start_message(request, settings, memory_bytes),
+                start_message(
+                    request, settings, memory_bytes, self.libraries.installed_specs()
+                ),
                 deadline,
                 memory_bytes,
                 self.capabilities,
+                texts=self.libraries,
             )
         except Exception as exc:
             # The type only: a message could quote user data.

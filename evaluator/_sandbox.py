@@ -18,16 +18,23 @@ no task owns, is stopped by closing the isolate).
 from __future__ import annotations
 
 import re
+import struct
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from evaluator._bridge import Isolate, Reply, Task
-from evaluator.capabilities import CapabilitySession, HostCapability, runtime_tables
+from evaluator.capabilities import (
+    CapabilitySession,
+    EncodedText,
+    HostCapability,
+    HostTexts,
+    runtime_tables,
+)
 from evaluator.errors import (
     FAILURE_BY_KIND,
     EvaluationFailed,
@@ -62,6 +69,12 @@ _POLL = '{"op":"poll"}'
 _TICK = '{"op":"tick"}'
 _FLUSH = '{"op":"flush"}'
 _SIGNALS = ("memory", "limit")
+# The runtime's synchronous reads (shims/core/05_host.js `readText`): a signal, and a buffer of
+# a 16-byte header (four native uint32 words) and the payload.
+_READ_SIGNAL = "read"
+_READ_HEADER = struct.Struct("=IIII")
+_READ_FOUND, _READ_UNKNOWN, _READ_FAILED = 0, 1, 2
+_READ_LATIN1, _READ_UTF16 = 1, 2
 # Lines the compile wrapper puts before the user's code: script and function code compile as a
 # Function body ("(function anonymous(\n) {\n"), expressions as "return (\n" inside one.
 _SYNTAX_LINE_OFFSET = {"script": 2, "function": 2, "expression": 3}
@@ -70,9 +83,14 @@ _MESSAGE_HEAD = re.compile(r"^(?P<resource>.*?):(?P<line>\d+): (?P<name>\w*): (?
 
 @dataclass(frozen=True, slots=True)
 class SandboxConfig:
-    """Per-process runtime settings, fixed when a sandbox is prepared."""
+    """Per-process runtime settings, fixed when a sandbox is prepared.
+
+    `libraries`: the built-in libraries whose globals the runtime publishes (their sources are
+    read on first use, through `HostTexts`); see evaluator/capabilities/libraries/.
+    """
 
     allow_wasm: bool = False
+    libraries: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass
@@ -128,6 +146,8 @@ class Sandbox:
         self._running: list[Task] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._read_buffer: memoryview | None = None
+        self._texts: HostTexts | None = None
         try:
             self._prepare()
         except BaseException:
@@ -147,17 +167,23 @@ class Sandbox:
         self._argv = empty.handle
         for kind in _SIGNALS:
             isolate.push(signals.handle, isolate.make_signal(self._signal_handler(kind)))
+        isolate.push(signals.handle, isolate.make_signal(self._on_read))
         message = orjson.dumps(
             {
                 "op": "prepare",
-                "signals": list(_SIGNALS),
+                "signals": [*_SIGNALS, _READ_SIGNAL],
                 "allow_wasm": self._config.allow_wasm,
                 "tables": runtime_tables(),
+                "libraries": list(self._config.libraries),
             }
         ).decode()
         prepared = isolate.call(self._control, message, signals.handle).wait(_PREPARE_TIMEOUT_S)
         if prepared is None or not prepared.ok:
             raise SandboxFailure("the sandbox runtime did not load")
+        self._read_buffer = prepared.buffer()
+        if self._read_buffer is None or len(self._read_buffer) <= _READ_HEADER.size:
+            raise SandboxFailure("the sandbox runtime did not load")
+        self._encoded: tuple[str, EncodedText] | None = None
 
     def _signal_handler(self, kind: str) -> Callable[[], None]:
         def on_signal() -> None:
@@ -171,6 +197,49 @@ class Sandbox:
             self._wake.set()
 
         return on_signal
+
+    def _on_read(self) -> None:
+        """Answer the runtime's synchronous read (05_host.js `readText`): the chunk of the text
+        under the requested key that starts at the requested offset.
+
+        Runs on the isolate's thread inside the JavaScript call, which waits for it: it only
+        copies bytes into the shared buffer. It never raises (ctypes would print a traceback
+        and JavaScript would read a stale reply): any failure is the `failed` status.
+        """
+        buffer = self._read_buffer
+        if buffer is None:
+            return
+        status, total, length, encoding = _READ_FAILED, 0, 0, 0
+        try:
+            op, key_length, offset, _ = _READ_HEADER.unpack_from(buffer, 0)
+            payload = len(buffer) - _READ_HEADER.size
+            if op == 1 and key_length <= payload:
+                start = _READ_HEADER.size
+                key = bytes(buffer[start : start + key_length]).decode("ascii")
+                encoded = self._encoded_text(key)
+                if encoded is None:
+                    status = _READ_UNKNOWN
+                elif offset <= len(encoded.data):
+                    total = len(encoded.data)
+                    # The payload's size is even, so a UTF-16 chunk holds whole code units.
+                    length = min(payload, total - offset)
+                    buffer[start : start + length] = encoded.data[offset : offset + length]
+                    encoding = _READ_UTF16 if encoded.wide else _READ_LATIN1
+                    status = _READ_FOUND
+        except Exception:  # boundary: the reply says "failed", JavaScript throws
+            status, total, length, encoding = _READ_FAILED, 0, 0, 0
+        _READ_HEADER.pack_into(buffer, 0, status, total, length, encoding)
+
+    def _encoded_text(self, key: str) -> EncodedText | None:
+        # A text is read in several chunks: keep the last one encoded between them.
+        cached = self._encoded
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        texts = self._texts
+        encoded = texts.encoded_text(key) if texts is not None else None
+        if encoded is not None:
+            self._encoded = (key, encoded)
+        return encoded
 
     def close(self) -> None:
         """Free the isolate (stops any JavaScript still running)."""
@@ -193,9 +262,14 @@ class Sandbox:
         deadline: float,
         memory_bytes: int,
         capabilities: Sequence[HostCapability] = (),
+        texts: HostTexts | None = None,
     ) -> RunOutcome:
-        """Drive one evaluation until it ends or `deadline` (a time.monotonic()) passes."""
+        """Drive one evaluation until it ends or `deadline` (a time.monotonic()) passes.
+
+        `texts` answers the runtime's synchronous reads (library sources) during this run.
+        """
         outcome = RunOutcome()
+        self._texts = texts
         opened = [(cap, cap.open_session(self._wake, deadline)) for cap in capabilities]
         sessions = {cap.channel: session for cap, session in opened}
         # The runtime learns which module takes each channel's deliveries (and counts its work).

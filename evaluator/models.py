@@ -95,7 +95,7 @@ RESERVED_GLOBALS: frozenset[str] = frozenset(
     copyToClipboard crypto decodeURI decodeURIComponent download encodeURI encodeURIComponent
     escape eval fetch globalThis isFinite isNaN localStorage navigateTo parseFloat parseInt
     postWindowMessage queueMicrotask removeValue resetWidget setInterval setTimeout showAlert
-    showModal storeValue structuredClone undefined unescape
+    showModal storeValue structuredClone undefined unescape _ forge moment
     arguments await break case catch class const continue debugger default delete do else
     enum export extends false finally for function if implements import in instanceof
     interface let new null package private protected public return static super switch this

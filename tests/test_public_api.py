@@ -5,7 +5,7 @@ from __future__ import annotations
 import evaluator
 
 PUBLIC = {
-    "Action", "ErrorInfo", "ErrorKind", "EvaluationFailed", "EvaluationRequest",
+    "BUILTIN_LIBRARIES", "Library", "Action", "ErrorInfo", "ErrorKind", "EvaluationFailed", "EvaluationRequest",
     "EvaluationResult", "EvaluationService", "EvaluationTimeout", "Evaluator", "FetchRecord",
     "JSRuntimeError", "JSSyntaxError", "JsevalError", "LocalService", "LogEntry",
     "MemoryLimitExceeded", "OutputLimitExceeded", "PendingTimer", "RequestRejected",

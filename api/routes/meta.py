@@ -1,9 +1,10 @@
 """GET /v1/info, GET /metrics, GET / (the playground page) and GET /favicon.ico.
 
 `/v1/info` tells a client what this server offers and allows: versions, the limits in force
-(`Settings.limits()`), the framework functions and bundled libraries (none
-yet: unlike Appsmith, no lodash or moment). tests/api/test_meta.py checks that every listed
-function really is a function inside the sandbox, so the list cannot drift.
+(`Settings.limits()`), the framework functions and the libraries of SPEC
+section 9 (name, version, the globals it defines, whether it is built in). tests/api/test_meta.py
+checks that every listed function and library global really is there inside the sandbox, so
+the lists cannot drift.
 
 The playground is a static page (api/static/) with no external resources, served with a strict
 Content-Security-Policy: its scripts (ES modules under /static/playground/ and the CodeMirror
@@ -26,9 +27,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.dependencies import MetricsDep, SettingsDep
 from api.metrics import CONTENT_TYPE
-from evaluator import __version__, v8_version
+from evaluator import BUILTIN_LIBRARIES, __version__, v8_version
 
-__all__ = ["FRAMEWORK_FUNCTIONS", "LIBRARIES", "PLAYGROUND_CSP", "router"]
+__all__ = ["FRAMEWORK_FUNCTIONS", "PLAYGROUND_CSP", "router"]
 
 router = APIRouter()
 
@@ -49,7 +50,6 @@ FRAMEWORK_FUNCTIONS: tuple[str, ...] = (
     "setTimeout",
     "clearTimeout",
 )
-LIBRARIES: tuple[str, ...] = ()
 
 PLAYGROUND_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; "
@@ -72,7 +72,7 @@ async def info(settings: SettingsDep) -> JSONResponse:
             "v8_version": v8_version(),
             "limits": settings.limits(),
             "framework_functions": list(FRAMEWORK_FUNCTIONS),
-            "libraries": list(LIBRARIES),
+            "libraries": [library.info() for library in BUILTIN_LIBRARIES],
         }
     )
 

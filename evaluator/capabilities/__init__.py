@@ -19,18 +19,31 @@ Two registries, both here: `default_capabilities(settings)` (the host halves eve
 gets: the in-process `Evaluator`, the `LocalService` and the worker processes offer exactly
 these) and `runtime_tables()` (the rule tables the runtime's shims read, sent to every isolate
 at `prepare`, so that each rule has one source: Python).
+
+A third, synchronous seam serves texts the runtime must have at once, in the middle of a task
+(a library's source at the first read of its global): `HostTexts.encoded_text(key)`, answered on
+the isolate's thread while JavaScript waits (see `shims/core/05_host.js` `readText`).
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from functools import cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from evaluator.settings import Settings
 
-__all__ = ["CapabilitySession", "HostCapability", "default_capabilities", "runtime_tables"]
+__all__ = [
+    "CapabilitySession",
+    "EncodedText",
+    "HostCapability",
+    "HostTexts",
+    "default_capabilities",
+    "encode_text",
+    "runtime_tables",
+]
 
 
 class CapabilitySession(Protocol):
@@ -63,6 +76,30 @@ class HostCapability(Protocol):
     result_field: str
 
     def open_session(self, wake: threading.Event, deadline: float) -> CapabilitySession: ...
+
+
+class EncodedText(NamedTuple):
+    """A text as the runtime's read channel carries it: Latin-1 bytes, or UTF-16 code units in
+    this machine's byte order (`wide`) when the text has characters past U+00FF."""
+
+    data: bytes
+    wide: bool
+
+
+def encode_text(text: str) -> EncodedText:
+    """Encode `text` for the read channel; lone surrogates pass through as code units."""
+    try:
+        return EncodedText(text.encode("latin-1"), False)
+    except UnicodeEncodeError:
+        codec = "utf-16-le" if sys.byteorder == "little" else "utf-16-be"
+        return EncodedText(text.encode(codec, "surrogatepass"), True)
+
+
+class HostTexts(Protocol):
+    """Texts the runtime reads synchronously, by key. Called on the isolate's thread while
+    JavaScript waits: it must be quick, must not raise, and must not call into the isolate."""
+
+    def encoded_text(self, key: str) -> EncodedText | None: ...
 
 
 def default_capabilities(settings: Settings) -> list[HostCapability]:

@@ -62,6 +62,8 @@
   primordials.applyBind = bind.bind(apply);
   // ReflectApply(f, self, args): the one way shims call user functions.
   primordials.ReflectApply = Reflect.apply;
+  // The methods themselves, which the library loader puts back while a library loads.
+  primordials.FunctionPrototypeRaw = Object.freeze({ __proto__: null, apply, bind, call });
 
   // "@@iterator" -> Symbol.iterator; anything else is a plain property key.
   function keyOf(text) {

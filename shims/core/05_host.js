@@ -1,11 +1,13 @@
 // shims/core/05_host.js: the sandbox's side of the host protocol.
 // Exposes: `emit(channel, fragment)` to queue a record (a JSON text fragment) for the host,
 //          `drain(channel)` for the reply builder, `abort(kind, message)` to end the evaluation
-//          now, `config` (the evaluation's settings), `tables` (the host's rule tables by unit,
+//          now, `readText(key)` to read a text from the host synchronously (library sources),
+//          `config` (the evaluation's settings), `tables` (the host's rule tables by unit,
 //          set at prepare: evaluator/capabilities `runtime_tables`), `plain(json)` (a
 //          null-prototype copy), `setOf(list)`, `freeze` (deep), `json*` helpers that write
 //          JSON text without calling user code.
-// Hides:   the outbox and the host's signal functions; nothing reaches globalThis.
+// Hides:   the outbox, the host's signal functions and the read channel's buffer (handed to the
+//          host once, as the reply to `prepare`); nothing reaches globalThis.
 // Needs:   00_primordials.
 // Load:    eager.
 //
@@ -15,11 +17,22 @@
 // Replies are built as text, never with JSON.stringify on objects, so a user's
 // Object.prototype.toJSON cannot change them. `abort` calls a host signal: the host cancels the
 // running task, which V8 turns into an uncatchable termination.
+//
+// `readText` is the one way JavaScript gets something from the host *now*, in the middle of a
+// task (a library's source at the first read of its global): it writes the request into a
+// buffer the host also sees (an ArrayBuffer whose memory the host holds since `prepare`), calls
+// the host's `read` signal, which runs on the isolate's thread while JavaScript waits and writes
+// the reply into the same buffer, and decodes it. Long texts come in chunks. Nothing is copied
+// into the isolate until it is read, so an evaluation that never reads pays nothing for the
+// texts the host could hand over (a library source kept as a string in every isolate would cost
+// each one its copy).
 (function (boot) {
   "use strict";
   const {
-    ArrayIsArray, ArrayPrototypeJoin, JSONStringify, NumberIsFinite, ObjectFreeze,
-    ObjectGetOwnPropertyNames, ObjectKeys, ReflectApply, String, StringPrototypeToWellFormed,
+    ArrayBuffer, ArrayIsArray, ArrayPrototypeJoin, Error, JSONStringify, NumberIsFinite,
+    ObjectFreeze, ObjectGetOwnPropertyNames, ObjectKeys, ReflectApply, ReflectDefineProperty,
+    String, StringFromCharCode, StringPrototypeCharCodeAt, StringPrototypeToWellFormed,
+    Uint16Array, Uint32Array, Uint8Array,
     listPush, newList,
   } = boot.primordials;
 
@@ -57,6 +70,55 @@
 
   function setSignals(names, functions) {
     for (let i = 0; i < names.length; i++) signals[names[i]] = functions[i];
+  }
+
+  // The read channel: a 16-byte header of four uint32 words, then the payload.
+  // Request: [1, key byte length, offset, 0], the key (ASCII) in the payload.
+  // Reply:   [status (0 found, 1 unknown key, 2 failed), total bytes, chunk bytes, encoding
+  //          (1 Latin-1, 2 UTF-16 in the host's byte order)], the chunk in the payload.
+  const CHANNEL_BYTES = 65536;
+  const HEADER_BYTES = 16;
+  const DECODE_SLICE = 4096; // code units per String.fromCharCode call (arguments on the stack)
+  const readBuffer = new ArrayBuffer(CHANNEL_BYTES);
+  const channelWords = new Uint32Array(readBuffer, 0, 4);
+  const channelBytes = new Uint8Array(readBuffer, HEADER_BYTES);
+
+  // The text the host holds under `key`, or undefined if it holds none. Throws if the host
+  // failed (and a RangeError at the stack's edge): a partial read changes nothing.
+  function readText(key) {
+    const read = signals.read;
+    if (read === undefined || key.length > 1024) return undefined;
+    let text = "";
+    let offset = 0;
+    for (;;) {
+      for (let i = 0; i < key.length; i++) {
+        channelBytes[i] = StringPrototypeCharCodeAt(key, i) & 0x7f;
+      }
+      channelWords[0] = 1;
+      channelWords[1] = key.length;
+      channelWords[2] = offset;
+      channelWords[3] = 0;
+      ReflectApply(read, undefined, []);
+      const status = channelWords[0];
+      if (status === 1) return undefined;
+      if (status !== 0) throw new Error("the host could not read " + key);
+      const total = channelWords[1];
+      const chunk = channelWords[2];
+      const wide = channelWords[3] === 2;
+      const units = wide ? chunk >>> 1 : chunk;
+      for (let i = 0; i < units; i += DECODE_SLICE) {
+        const count = units - i < DECODE_SLICE ? units - i : DECODE_SLICE;
+        // A fresh view of the intrinsic constructor (no species lookup), with an own `length`:
+        // String.fromCharCode reads its arguments as an array-like, and the inherited `length`
+        // getter of TypedArray.prototype is one user code can replace.
+        const slice = wide ? new Uint16Array(readBuffer, HEADER_BYTES + 2 * i, count) :
+          new Uint8Array(readBuffer, HEADER_BYTES + i, count);
+        ReflectDefineProperty(slice, "length", { __proto__: null, value: count });
+        text += ReflectApply(StringFromCharCode, undefined, slice);
+      }
+      offset += chunk;
+      if (offset >= total || chunk === 0) return text;
+    }
   }
 
   // End the evaluation with `kind` ("memory", "limit"). Called from anywhere in the runtime;
@@ -117,6 +179,6 @@
 
   return {
     __proto__: null, emit, drain, pending, setSignals, abort, state, config, tables, setTables,
-    plain, setOf, freeze, jsonString, jsonNumber,
+    plain, setOf, freeze, jsonString, jsonNumber, readBuffer, readText,
   };
 });

@@ -341,7 +341,7 @@
         host.setTables(message.tables);
         boot.install.prepare(message);
         warmUp();
-        return "{}";
+        return host.readBuffer; // the host keeps it: the memory host.readText shares with it
       case "start":
         return start(message);
       case "poll":

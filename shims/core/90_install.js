@@ -7,6 +7,9 @@
 //          Uint8Array, ...) is an accessor that loads its shim on first read and then becomes a
 //          plain data property. Every function published prints as
 //          `function name() { [native code] }`, so no shim source reaches user code.
+//          Library globals (`_`, `moment`, `forge`, installed libraries: SPEC section 9) are
+//          accessors too, published from the host's list (built-ins at prepare, installed ones
+//          per evaluation); their values are not marked native.
 // Needs:   00_primordials, 05_host; the capabilities it publishes load on first use.
 // Load:    eager.
 (function (boot) {
@@ -14,8 +17,8 @@
   const P = boot.primordials;
   const {
     FunctionPrototypeToString, ObjectDefineProperty, ObjectFreeze, ObjectGetOwnPropertyDescriptor,
-    ObjectHasOwn, ObjectKeys, ReflectApply, ReflectDeleteProperty, ReflectOwnKeys,
-    WeakSetPrototypeHas, globalThis, nativeLooking, nativeSet,
+    ObjectHasOwn, ObjectKeys, ReflectApply, ReflectDeleteProperty, ReflectOwnKeys, String,
+    WeakSetPrototypeHas, globalThis, listPush, nativeLooking, nativeSet, newList,
   } = P;
 
   // Functions: name -> [the shim that exports it (its file's name), export, length].
@@ -62,6 +65,58 @@
     "Uint32Array", "Float16Array", "Float32Array", "Float64Array", "BigInt64Array",
     "BigUint64Array",
   ];
+
+  // A library global (SPEC section 9: `_`, `moment`, `forge`, installed libraries): an
+  // accessor that loads its library on first read (65_libraries), then a plain data property.
+  // The library's own functions are left as they are (they print their source, as in Appsmith).
+  function libraryGlobal(name) {
+    // A request global of the same name (an installed library's global) wins this evaluation.
+    if (ObjectHasOwn(globalThis, name)) return;
+    const accessors = {
+      get [name]() {
+        const libraries = boot.libraries;
+        const value = libraries.value(name);
+        if (libraries.ready(name)) defineData(name, value, true);
+        return value;
+      },
+      set [name](value) {
+        defineData(name, value, true);
+      },
+    };
+    const desc = ObjectGetOwnPropertyDescriptor(accessors, name);
+    ObjectDefineProperty(globalThis, name, {
+      __proto__: null, get: nativeLooking(desc.get), set: nativeLooking(desc.set),
+      enumerable: false, configurable: true,
+    });
+  }
+
+  // A library as the host describes it (plain JSON), as a record no prototype hook can reach.
+  function libraryRecord(spec) {
+    const list = (values, copy) => {
+      const out = newList();
+      for (let i = 0; i < values.length; i++) listPush(out, copy(values[i]));
+      return out;
+    };
+    return {
+      __proto__: null,
+      name: String(spec.name),
+      mode: String(spec.mode),
+      globals: list(spec.globals, String),
+      sources: list(spec.sources, (source) => ({
+        __proto__: null, key: String(source.key), module: String(source.module),
+      })),
+      omit: list(spec.omit, String),
+    };
+  }
+
+  function addLibraries(specs) {
+    const records = boot.host.config.libraries;
+    for (let i = 0; i < specs.length; i++) {
+      const record = libraryRecord(specs[i]);
+      listPush(records, record);
+      for (let j = 0; j < record.globals.length; j++) libraryGlobal(record.globals[j]);
+    }
+  }
 
   // Mark a function, and for a class or object its methods and accessors, as native-looking.
   function markNative(value) {
@@ -205,6 +260,8 @@
 
   function prepare(config) {
     if (!config.allow_wasm) ReflectDeleteProperty(globalThis, "WebAssembly");
+    boot.host.config.libraries = newList();
+    addLibraries(config.libraries);
   }
 
   function installRequest(request) {
@@ -247,7 +304,8 @@
     }
     if (request.random_seed !== null) nativeLooking(boot.clock.seededRandom);
     if (!request.fetch) ReflectDeleteProperty(globalThis, "fetch");
+    addLibraries(request.libraries); // the installed libraries this evaluation offers
   }
 
-  return { __proto__: null, prepare, installRequest };
+  return { __proto__: null, prepare, installRequest, functionToString: toString };
 });

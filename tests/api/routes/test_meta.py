@@ -16,7 +16,27 @@ def test_info(api_client: httpx.Client) -> None:
     assert info["v8_version"] == v8_version()
     assert info["limits"] == Settings(pool_size=2).limits()
     assert info["framework_functions"] == list(FRAMEWORK_FUNCTIONS)
-    assert info["libraries"] == []
+    assert info["libraries"] == [
+        {"name": "lodash", "version": "4.17.21", "globals": ["_"], "builtin": True,
+         "docs_url": "https://lodash.com/docs/4.17.21"},
+        {"name": "moment", "version": "2.29.4", "globals": ["moment"], "builtin": True,
+         "docs_url": "https://momentjs.com/docs/"},
+        {"name": "forge", "version": "1.3.0", "globals": ["forge"], "builtin": True,
+         "docs_url": "https://github.com/digitalbazaar/forge"},
+    ]
+
+
+def test_info_lists_only_libraries_the_sandbox_has(api_client: httpx.Client) -> None:
+    libraries = api_client.get("/v1/info").json()["libraries"]
+    checks = {
+        "_": "_.VERSION", "moment": "moment.version", "forge": "typeof forge.md.sha256.create",
+    }
+    for library in libraries:
+        for name in library["globals"]:
+            body = api_client.post("/v1/evaluate", json={"code": checks[name]}).json()
+            assert body["ok"] is True, body["error"]
+            expected = "function" if name == "forge" else library["version"]
+            assert body["result"] == expected, name
 
 
 def test_info_lists_only_functions_the_sandbox_has(api_client: httpx.Client) -> None:

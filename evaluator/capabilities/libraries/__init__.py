@@ -1,0 +1,16 @@
+"""The libraries unit's host half (SPEC section 9): lodash, moment and forge built in, and
+libraries an operator installs. Its JavaScript is `shims/libraries/65_libraries.js`; the
+vendored builds and their pinned manifest are in `shims/libraries/vendor/`.
+"""
+
+from __future__ import annotations
+
+from evaluator.capabilities.libraries._catalog import (
+    BUILTIN_LIBRARIES,
+    PRISTINE_KEY,
+    InstalledLibrary,
+    Library,
+    LibraryCatalog,
+)
+
+__all__ = ["BUILTIN_LIBRARIES", "PRISTINE_KEY", "InstalledLibrary", "Library", "LibraryCatalog"]

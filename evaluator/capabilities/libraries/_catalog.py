@@ -1,0 +1,215 @@
+"""Which libraries a sandbox offers, and their sources, as the runtime reads them.
+
+The built-in libraries (SPEC section 9: lodash, moment, forge) are described by
+`shims/libraries/vendor/manifest.json`, whose files tools/vendor_libraries.py fetched and
+verified. Installed libraries (`InstalledLibrary`) come from the data store. A
+`LibraryCatalog` is the host's side of the runtime's synchronous reads (`HostTexts`): it answers
+`library/<name>/<n>` with the n-th source of a library and `library-pristine` with the key list
+the loader needs; it tells the sandbox which globals to publish (built-ins when a sandbox is
+prepared, installed ones per evaluation) and `/v1/info` what is offered.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from evaluator.capabilities import EncodedText, encode_text
+from evaluator.capabilities.libraries._pristine import pristine_keys
+
+__all__ = [
+    "BUILTIN_LIBRARIES",
+    "PRISTINE_KEY",
+    "InstalledLibrary",
+    "Library",
+    "LibraryCatalog",
+]
+
+PRISTINE_KEY = "library-pristine"
+_VENDOR = "libraries/vendor"
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """A library as `/v1/info` lists it."""
+
+    name: str
+    version: str
+    globals: tuple[str, ...]
+    builtin: bool
+    docs_url: str | None = None
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "globals": list(self.globals),
+            "builtin": self.builtin,
+            "docs_url": self.docs_url,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _BuiltinLibrary:
+    library: Library
+    files: tuple[str, ...]  # vendored file names, in load order
+    modules: tuple[str, ...]  # the npm package each file is (what `require` finds)
+    omit: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledLibrary:
+    """A library an operator installed (SPEC section 9): a UMD/IIFE bundle and the globals it
+    defined when it was checked."""
+
+    name: str
+    version: str
+    globals: tuple[str, ...]
+    source: str
+
+    @property
+    def key(self) -> str:
+        """Its source's read key; the content hash keeps a replaced source from being confused
+        with the one an evaluation started with."""
+        digest = hashlib.sha256(self.source.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        return f"library/{self.name}@{digest}/0"
+
+    @property
+    def library(self) -> Library:
+        return Library(self.name, self.version, self.globals, builtin=False)
+
+
+def _manifest() -> dict[str, Any]:
+    text = resources.files("shims").joinpath(f"{_VENDOR}/manifest.json").read_text("utf-8")
+    manifest: dict[str, Any] = json.loads(text)
+    return manifest
+
+
+def _builtins() -> tuple[_BuiltinLibrary, ...]:
+    manifest = _manifest()
+    module_of = {
+        entry["to"]: package["name"]
+        for package in manifest["packages"]
+        for entry in package["files"]
+    }
+    found = []
+    for spec in manifest["libraries"]:
+        files = tuple(spec["sources"])
+        found.append(
+            _BuiltinLibrary(
+                Library(
+                    spec["name"],
+                    spec["version"],
+                    tuple(spec["globals"]),
+                    builtin=True,
+                    docs_url=spec.get("docs_url"),
+                ),
+                files,
+                tuple(module_of[name] for name in files),
+                tuple(spec.get("omit", ())),
+            )
+        )
+    return tuple(found)
+
+
+_BUILTINS = _builtins()
+BUILTIN_LIBRARIES: tuple[Library, ...] = tuple(b.library for b in _BUILTINS)
+
+
+@functools.cache
+def _vendored_text(name: str) -> EncodedText:
+    """A vendored file, encoded for the read channel (once per process)."""
+    text = resources.files("shims").joinpath(f"{_VENDOR}/{name}").read_text("utf-8")
+    return encode_text(text)
+
+
+def _spec(
+    library: Library, keys: Iterable[str], modules: Iterable[str], omit: Iterable[str], mode: str
+) -> dict[str, Any]:
+    return {
+        "name": library.name,
+        "mode": mode,
+        "globals": list(library.globals),
+        "sources": [{"key": k, "module": m} for k, m in zip(keys, modules, strict=True)],
+        "omit": list(omit),
+    }
+
+
+class LibraryCatalog:
+    """The built-in libraries and the installed ones (replaced whole by `set_installed`)."""
+
+    def __init__(self, installed: Iterable[InstalledLibrary] = ()) -> None:
+        self._lock = threading.Lock()
+        self._installed: tuple[InstalledLibrary, ...] = tuple(installed)
+        self._texts: dict[str, EncodedText] = {}
+        self._pristine: EncodedText | None = None
+
+    # -- what the sandbox publishes ------------------------------------------------------
+
+    @staticmethod
+    def builtin_specs() -> tuple[dict[str, Any], ...]:
+        """The built-ins, for `SandboxConfig.libraries` (published when a sandbox is prepared)."""
+        return tuple(
+            _spec(
+                b.library,
+                (f"library/{b.library.name}/{i}" for i in range(len(b.files))),
+                b.modules,
+                b.omit,
+                "module",
+            )
+            for b in _BUILTINS
+        )
+
+    def installed_specs(self) -> list[dict[str, Any]]:
+        """The installed libraries, for the start message (published per evaluation)."""
+        return [
+            _spec(lib.library, [lib.key], [lib.name], (), "script")
+            for lib in self._installed
+        ]
+
+    def libraries(self) -> list[Library]:
+        """Every library offered, built-ins first (what `/v1/info` lists)."""
+        return [*BUILTIN_LIBRARIES, *(lib.library for lib in self._installed)]
+
+    def set_installed(self, installed: Iterable[InstalledLibrary]) -> None:
+        """Offer exactly these installed libraries from now on (sources already read by a
+        running evaluation stay readable: their keys carry the content hash)."""
+        libraries = tuple(installed)
+        with self._lock:
+            self._installed = libraries
+            for lib in libraries:
+                self._texts.setdefault(lib.key, encode_text(lib.source))
+
+    # -- HostTexts -----------------------------------------------------------------------
+
+    def encoded_text(self, key: str) -> EncodedText | None:
+        """The text under `key` (called on an isolate's thread; never raises for a bad key)."""
+        if key == PRISTINE_KEY:
+            if self._pristine is None:
+                self._pristine = encode_text(pristine_keys())
+            return self._pristine
+        name, _, index = key.removeprefix("library/").rpartition("/")
+        for builtin in _BUILTINS:
+            if builtin.library.name == name and index.isdigit():
+                position = int(index)
+                if position < len(builtin.files):
+                    return _vendored_text(builtin.files[position])
+                return None
+        with self._lock:
+            text = self._texts.get(key)
+            if text is None:
+                for lib in self._installed:
+                    if lib.key == key:
+                        text = self._texts[key] = encode_text(lib.source)
+        return text
+
+    def warm(self) -> None:
+        """Compute the intrinsic key list now (a bare isolate, once per process), so that the
+        first library load does not."""
+        self.encoded_text(PRISTINE_KEY)
