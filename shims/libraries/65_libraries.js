@@ -18,8 +18,12 @@
 // - no user hook on a shared prototype: keys user code added to any intrinsic object
 //   (`Object.prototype` accessors, `Error.prepareStackTrace`, ...) are taken off while the
 //   library loads and put back afterwards, so they neither break the load nor see the library's
-//   objects being built; Function.prototype.call/apply/bind/toString and the Object statics the
-//   runtime holds are put back to the runtime's own while it loads;
+//   objects being built; the built-ins whose originals the runtime holds and never wraps
+//   (Function.prototype.call/apply/bind/toString, the Object and Reflect statics,
+//   JSON.stringify, String.fromCharCode, Date.now) are put back while it loads. Any other
+//   built-in method user code replaced (Array.prototype.push) is what the library sees and
+//   may keep, as a script that runs after that code would (capturing every original in every
+//   isolate would cost each evaluation; measured in docs/DECISIONS.md);
 // - whole or nothing: a load cut short (a stack overflow at the first read, a throw) leaves no
 //   global defined and every hook restored, and the next read tries again.
 // The sandbox's Date (virtual under `clock: "virtual"`), seeded Math.random, timers, crypto and
@@ -28,11 +32,12 @@
   "use strict";
   const P = boot.primordials;
   const {
-    ArrayPrototypeJoin, ArrayPrototypeSymbolIterator, DecodeURIComponent, EncodeURIComponent,
-    Error, Function, JSONParse, NumberIsFinite, NumberIsNaN, NumberParseFloat, NumberParseInt,
-    ObjectDefineProperty, ObjectFreeze, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf,
-    ObjectHasOwn, ObjectKeys, ObjectSetPrototypeOf, ReflectApply, ReflectConstruct,
-    ReflectDefineProperty, ReflectDeleteProperty, ReflectOwnKeys, String, StringPrototypeSlice,
+    ArrayPrototypeJoin, ArrayPrototypeSymbolIterator, DateNow, DecodeURIComponent,
+    EncodeURIComponent, Error, Function, JSONParse, JSONStringify, NumberIsFinite, NumberIsNaN,
+    NumberParseFloat, NumberParseInt, ObjectDefineProperty, ObjectFreeze,
+    ObjectGetOwnPropertyDescriptor, ObjectGetOwnPropertyNames, ObjectGetPrototypeOf, ObjectHasOwn,
+    ObjectKeys, ObjectSetPrototypeOf, ReflectApply, ReflectConstruct, ReflectDefineProperty,
+    ReflectDeleteProperty, ReflectOwnKeys, String, StringFromCharCode, StringPrototypeSlice,
     listPush, newList, nativeLooking,
   } = P;
   const host = boot.host;
@@ -195,20 +200,25 @@
     return false;
   }
 
-  // The runtime's own values of members a bundle calls while it loads: [holder, key, value].
+  // Members bundles call while they load whose originals the runtime holds (and never wraps):
+  // put back for the load if user code replaced them. [holder, key, value].
   function restorable() {
     const raw = P.FunctionPrototypeRaw;
     const FP = P.FunctionPrototype;
+    const O = P.Object;
+    const R = P.Reflect;
     return [
       [FP, "call", raw.call], [FP, "apply", raw.apply], [FP, "bind", raw.bind],
       [FP, "toString", boot.install.functionToString],
-      [P.Object, "defineProperty", ObjectDefineProperty],
-      [P.Object, "getOwnPropertyDescriptor", ObjectGetOwnPropertyDescriptor],
-      [P.Object, "getPrototypeOf", ObjectGetPrototypeOf],
-      [P.Object, "setPrototypeOf", ObjectSetPrototypeOf],
-      [P.Object, "keys", ObjectKeys],
-      [P.Object, "freeze", ObjectFreeze],
-      [P.Object, "hasOwn", ObjectHasOwn],
+      [O, "defineProperty", ObjectDefineProperty],
+      [O, "getOwnPropertyDescriptor", ObjectGetOwnPropertyDescriptor],
+      [O, "getOwnPropertyNames", ObjectGetOwnPropertyNames],
+      [O, "getPrototypeOf", ObjectGetPrototypeOf], [O, "setPrototypeOf", ObjectSetPrototypeOf],
+      [O, "keys", ObjectKeys], [O, "freeze", ObjectFreeze], [O, "hasOwn", ObjectHasOwn],
+      [R, "apply", ReflectApply], [R, "construct", ReflectConstruct],
+      [R, "defineProperty", ReflectDefineProperty], [R, "deleteProperty", ReflectDeleteProperty],
+      [R, "ownKeys", ReflectOwnKeys], [P.JSON, "stringify", JSONStringify],
+      [P.String, "fromCharCode", StringFromCharCode], [P.Date, "now", DateNow],
     ];
   }
 
@@ -218,10 +228,10 @@
     return desc;
   }
 
-  // Take user changes off the intrinsics; return what `resume` needs to put them back (flat
-  // triples: holder, key, descriptor, or null for "was absent").
-  function suspend() {
-    const undo = newList();
+  // Take user changes off the intrinsics, noting in `undo` what `resume` needs to put them back
+  // (flat triples: holder, key, descriptor or null for "was absent"), each before the change,
+  // so that a suspension cut short is still undone whole.
+  function suspend(undo) {
     const values = restorable();
     for (let i = 0; i < values.length; i++) {
       const holder = values[i][0];
@@ -248,13 +258,12 @@
         if (isPristine(entry, key)) continue;
         const desc = ownDescriptor(holder, key);
         if (desc === undefined || !desc.configurable) continue;
-        ReflectDeleteProperty(holder, key);
         listPush(undo, holder);
         listPush(undo, key);
         listPush(undo, desc);
+        ReflectDeleteProperty(holder, key);
       }
     }
-    return undo;
   }
 
   function resume(undo) {
@@ -265,8 +274,10 @@
     }
   }
 
-  // Throws a RangeError unless the stack has room for the suspend/resume bookkeeping, so that
-  // a load at the stack's edge fails before it changes anything.
+  // Throws a RangeError unless the stack has room for the suspend/resume bookkeeping (a few
+  // builtin calls), so that a load at the stack's edge fails before it changes anything. The
+  // library itself may still overflow later: `load` then undoes everything in its `finally`,
+  // which runs with at least this much room.
   function probe(depth) {
     return depth === 0 ? 0 : probe(depth - 1) + 1;
   }
@@ -290,10 +301,12 @@
     return ReflectConstruct(Function, args);
   }
 
+  const factoriesOf = { __proto__: null }; // library name -> compiled sources, kept across retries
+
   function load(spec) {
-    const sources = spec.sources;
-    const texts = newList();
-    for (let i = 0; i < sources.length; i++) listPush(texts, sourceText(sources[i].key));
+    // First make sure the whole load has room on the stack: at the stack's edge it fails here,
+    // cheaply and before anything changed, with the RangeError the read would have thrown.
+    probe(HEADROOM_FRAMES);
     const scope = scopeValues();
     const builtin = spec.mode === "module";
     const params = newList();
@@ -311,9 +324,30 @@
     listPush(params, "navigator");
     listPush(args, navigatorView);
     for (let i = 0; i < MODULE_NAMES.length; i++) listPush(params, MODULE_NAMES[i]);
+    let factories = factoriesOf[spec.name];
+    if (factories === undefined) {
+      factories = compileAll(spec, params, builtin);
+      factoriesOf[spec.name] = factories;
+    }
+    loaded[spec.name] = "loading";
+    const undo = newList();
+    let values;
+    try {
+      suspend(undo);
+      values = builtin ? runModules(spec, factories, args) : runScripts(spec, factories, args);
+    } finally {
+      resume(undo);
+      loaded[spec.name] = undefined;
+    }
+    return values;
+  }
+
+  // Each source as a function of the scope's names (the parameter list is the same every load).
+  function compileAll(spec, params, builtin) {
+    const sources = spec.sources;
     const factories = newList();
-    for (let i = 0; i < texts.length; i++) {
-      let body = texts[i];
+    for (let i = 0; i < sources.length; i++) {
+      let body = sourceText(sources[i].key);
       if (!builtin) {
         // A script's top-level `var`s are the function's locals here: hand them back by name
         // (the names were checked to be identifiers when the library was installed).
@@ -326,18 +360,7 @@
       }
       listPush(factories, compile(params, body, spec.name));
     }
-    probe(HEADROOM_FRAMES);
-    loaded[spec.name] = "loading";
-    let values;
-    let undo;
-    try {
-      undo = suspend();
-      values = builtin ? runModules(spec, factories, args) : runScripts(spec, factories, args);
-    } finally {
-      if (undo !== undefined) resume(undo);
-      loaded[spec.name] = undefined;
-    }
-    return values;
+    return factories;
   }
 
   // Built-in libraries run as CommonJS modules (their UMD wrappers take that path and define no
