@@ -165,13 +165,13 @@ class Sandbox:
         assert control is not None and empty is not None and signals is not None
         self._control = control.handle
         self._argv = empty.handle
-        for kind in _SIGNALS:
-            isolate.push(signals.handle, isolate.make_signal(self._signal_handler(kind)))
-        isolate.push(signals.handle, isolate.make_signal(self._on_read))
+        handlers = self._signal_handlers()
+        for handler in handlers.values():
+            isolate.push(signals.handle, isolate.make_signal(handler))
         message = orjson.dumps(
             {
                 "op": "prepare",
-                "signals": [*_SIGNALS, _READ_SIGNAL],
+                "signals": list(handlers),
                 "allow_wasm": self._config.allow_wasm,
                 "tables": runtime_tables(),
                 "libraries": list(self._config.libraries),
@@ -184,6 +184,12 @@ class Sandbox:
         if self._read_buffer is None or len(self._read_buffer) <= _READ_HEADER.size:
             raise SandboxFailure("the sandbox runtime did not load")
         self._encoded: tuple[str, EncodedText] | None = None
+
+    def _signal_handlers(self) -> dict[str, Callable[[], None]]:
+        """The runtime's signals by name: the aborts, and the synchronous read."""
+        handlers = {kind: self._signal_handler(kind) for kind in _SIGNALS}
+        handlers[_READ_SIGNAL] = self._on_read
+        return handlers
 
     def _signal_handler(self, kind: str) -> Callable[[], None]:
         def on_signal() -> None:

@@ -12,5 +12,22 @@ from evaluator.capabilities.libraries._catalog import (
     Library,
     LibraryCatalog,
 )
+from evaluator.capabilities.libraries._install import (
+    MAX_LIBRARY_BYTES,
+    LibraryRefused,
+    check_library,
+)
+from evaluator.capabilities.libraries._store import LibraryStore, MemoryLibraryStore
 
-__all__ = ["BUILTIN_LIBRARIES", "PRISTINE_KEY", "InstalledLibrary", "Library", "LibraryCatalog"]
+__all__ = [
+    "BUILTIN_LIBRARIES",
+    "MAX_LIBRARY_BYTES",
+    "PRISTINE_KEY",
+    "InstalledLibrary",
+    "Library",
+    "LibraryCatalog",
+    "LibraryRefused",
+    "LibraryStore",
+    "MemoryLibraryStore",
+    "check_library",
+]

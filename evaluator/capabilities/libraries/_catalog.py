@@ -18,10 +18,13 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evaluator.capabilities import EncodedText, encode_text
 from evaluator.capabilities.libraries._pristine import pristine_keys
+
+if TYPE_CHECKING:
+    from evaluator.capabilities.libraries._store import LibraryStore
 
 __all__ = [
     "BUILTIN_LIBRARIES",
@@ -149,6 +152,7 @@ class LibraryCatalog:
         self._installed: tuple[InstalledLibrary, ...] = tuple(installed)
         self._texts: dict[str, EncodedText] = {}
         self._pristine: EncodedText | None = None
+        self._synced: int | None = None
 
     # -- what the sandbox publishes ------------------------------------------------------
 
@@ -176,6 +180,13 @@ class LibraryCatalog:
     def libraries(self) -> list[Library]:
         """Every library offered, built-ins first (what `/v1/info` lists)."""
         return [*BUILTIN_LIBRARIES, *(lib.library for lib in self._installed)]
+
+    def sync(self, store: LibraryStore) -> None:
+        """Offer what `store` holds now, if it changed since the last sync (cheap otherwise)."""
+        version = store.version()
+        if version != self._synced:
+            self.set_installed(store.installed())
+            self._synced = version
 
     def set_installed(self, installed: Iterable[InstalledLibrary]) -> None:
         """Offer exactly these installed libraries from now on (sources already read by a

@@ -1,0 +1,167 @@
+"""Installing a library (SPEC section 9): the check in a fresh sandbox, and what evaluations get.
+
+The admin API and CLI (`PUT /v1/admin/libraries/{name}`, `jseval library add`) and the SQL
+store are not built yet (they need the data store of SPEC section 8); these tests drive
+`check_library` and the catalog directly, with the in-memory store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from evaluator import Settings
+from evaluator._engine import Engine
+from evaluator.capabilities.libraries import (
+    MAX_LIBRARY_BYTES,
+    InstalledLibrary,
+    LibraryCatalog,
+    LibraryRefused,
+    MemoryLibraryStore,
+    check_library,
+)
+from evaluator.models import EvaluationRequest
+
+UMD = """(function (root, factory) {
+  if (typeof define === 'function' && define.amd) define([], factory);
+  else if (typeof module === 'object' && module.exports) module.exports = factory();
+  else root.Greeter = factory();
+}(this, function () { return { VERSION: '1.2.3', hello: (n) => 'hello ' + n, now: () => Date.now() }; }));"""
+IIFE = "var Tiny = (function () { return { add: (a, b) => a + b }; })();\nfunction tinyHelper() { return 42; }"
+WEBPACK_SELF = """(function webpackUniversalModuleDefinition(root, factory) {
+  if (typeof exports === 'object' && typeof module === 'object') module.exports = factory();
+  else root['Pack'] = factory();
+})(self, function () { return { ok: true, view: typeof window }; });"""
+
+
+@pytest.fixture(scope="module")
+def store() -> MemoryLibraryStore:
+    store = MemoryLibraryStore()
+    for name, source in (("greeter", UMD), ("tiny", IIFE), ("pack", WEBPACK_SELF)):
+        store.save(check_library(name, source, installed=store.installed()))
+    return store
+
+
+@pytest.fixture(scope="module")
+def engine(store: MemoryLibraryStore) -> Iterator[Engine]:
+    catalog = LibraryCatalog()
+    catalog.sync(store)
+    engine = Engine(Settings(), pool_size=1, libraries=catalog)
+    engine.start()
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def run(engine: Engine, code: str, **fields: object) -> dict:
+    return engine.run(EvaluationRequest.model_validate({"code": code, **fields})).model_dump(mode="json")
+
+
+def test_the_check_records_the_globals_and_version_a_bundle_defines(store: MemoryLibraryStore) -> None:
+    found = {lib.name: (lib.version, lib.globals) for lib in store.installed()}
+    assert found == {
+        "greeter": ("1.2.3", ("Greeter",)),  # its VERSION property
+        "tiny": ("unknown", ("Tiny", "tinyHelper")),  # top-level var and function
+        "pack": ("unknown", ("Pack",)),  # webpack's UMD with `self`, as in a worker
+    }
+    assert check_library("tiny2", "var Tiny2 = 1;", version="2.0.0").version == "2.0.0"
+
+
+def test_installed_libraries_load_lazily_in_evaluations(engine: Engine) -> None:
+    result = run(engine, "[Greeter.hello('x'), Tiny.add(1, 2), tinyHelper(), Pack.ok, Pack.view, typeof self, typeof window, _.VERSION]")
+    assert result["ok"], result["error"]
+    assert result["result"] == ["hello x", 3, 42, True, "object", "undefined", "undefined", "4.17.21"]
+    # Not read, not loaded: the accessors are still there, and reading the store costs nothing.
+    untouched = run(engine, "['Greeter', 'Tiny', 'Pack'].map((n) => typeof Object.getOwnPropertyDescriptor(globalThis, n).get)")
+    assert untouched["result"] == ["function", "function", "function"]
+
+
+def test_an_installed_library_sees_the_virtual_clock_and_is_fresh_each_time(engine: Engine) -> None:
+    assert run(engine, "Greeter.now()", clock="virtual", now_ms=5)["result"] == 5
+    assert run(engine, "Greeter.extra = 1; Greeter.extra")["result"] == 1
+    assert run(engine, "typeof Greeter.extra")["result"] == "undefined"
+
+
+def test_a_request_global_of_the_same_name_wins_for_that_evaluation(engine: Engine) -> None:
+    result = run(engine, "[Greeter, Tiny.add(2, 2)]", globals={"Greeter": "data"})
+    assert result["ok"] and result["result"] == ["data", 4]
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "reason"),
+    [
+        ("thrower", "throw new TypeError('nope')", "the bundle threw when it ran: TypeError: nope"),
+        ("looper", "while (true) {}", "did not finish"),
+        ("hog", "const a = []; while (true) a.push(new Array(1e5).fill(1));", "memory budget"),
+        ("empty", "1 + 1", "the bundle defines no global"),
+        ("esm", "export default 1", "does not parse: SyntaxError"),
+        ("cjs", "module.exports = { a: 1 }", "the bundle threw when it ran: ReferenceError"),
+        ("renamer", "var fetch2 = 1; globalThis.appsmith2 = 2; var storeValue2 = 3; var _x = 1;", None),
+        ("replacer", "this.moment = 1;", "the bundle replaces 'moment', a global of another library"),
+        ("plugin", "moment.fn.plugged = function () { return 'yes'; }; var Plugin = 1;", None),
+        ("reserved", "this['URL'] = 1;", "which the sandbox already has"),
+        ("notname", "globalThis['not a name'] = 1;", "not a name code can use"),
+        ("lodash", "var x = 1;", "is a built-in library"),
+        ("Bad Name", "var x = 1;", "a library name is"),
+        ("lazy", "Object.defineProperty(globalThis, 'Lazy', { get() { return undefined; }, configurable: true });", "undefined when loaded as a library"),
+    ],
+)
+def test_a_bundle_that_fails_the_check_is_refused_with_a_reason(name: str, source: str, reason: str | None) -> None:
+    if reason is None:
+        # Names close to the sandbox's are fine; so is a plugin that extends a library.
+        library = check_library(name, source)
+        assert set(library.globals) in ({"fetch2", "appsmith2", "storeValue2", "_x"}, {"Plugin"})
+        return
+    with pytest.raises(LibraryRefused) as refused:
+        check_library(name, source)
+    assert reason in refused.value.reason
+    assert refused.value.status_code == 422
+
+
+def test_two_libraries_may_not_define_the_same_global(store: MemoryLibraryStore) -> None:
+    with pytest.raises(LibraryRefused, match="replaces 'Tiny', a global of another library"):
+        check_library("tiny-copy", "var Tiny = 2;", installed=store.installed())
+    # Replacing a library by its own name is allowed.
+    assert check_library("tiny", "var Tiny = 2;", installed=store.installed()).globals == ("Tiny",)
+
+
+def test_a_bundle_past_the_size_cap_is_refused_before_it_runs() -> None:
+    with pytest.raises(LibraryRefused, match="at most"):
+        check_library("huge", "var Huge = 1;//" + "x" * MAX_LIBRARY_BYTES)
+
+
+def test_a_large_source_past_latin_1_crosses_the_read_channel_exactly() -> None:
+    """A source over several 64 KiB chunks, in UTF-16 (non-Latin-1 text, an astral character),
+    arrives character for character."""
+    source = "var Big = { text: '" + "€😀é" * 30000 + "' };"
+    library = InstalledLibrary("big", "1", ("Big",), source)
+    catalog = LibraryCatalog([library])
+    engine = Engine(Settings(), pool_size=0, libraries=catalog)
+    try:
+        result = run(engine, "[Big.text.length, Big.text.slice(0, 4), Big.text.slice(-4), Big.text === '€😀é'.repeat(30000)]")
+    finally:
+        engine.close()
+    assert result["ok"], result["error"]
+    assert result["result"] == [120000, "€😀é", "€😀é", True]
+
+
+def test_removing_and_replacing_reach_the_catalog(store: MemoryLibraryStore) -> None:
+    local = MemoryLibraryStore()
+    for library in store.installed():
+        local.save(library)
+    catalog = LibraryCatalog()
+    catalog.sync(local)
+    engine = Engine(Settings(), pool_size=0, libraries=catalog)
+    try:
+        assert run(engine, "Tiny.add(1, 1)")["result"] == 2
+        local.save(check_library("tiny", "var Tiny = { add: (a, b) => a * b };", installed=local.installed()))
+        catalog.sync(local)
+        assert run(engine, "Tiny.add(3, 3)")["result"] == 9
+        assert local.remove("tiny") and not local.remove("tiny")
+        catalog.sync(local)
+        assert run(engine, "typeof Tiny")["result"] == "undefined"
+        assert [lib.name for lib in catalog.libraries()] == ["lodash", "moment", "forge", "greeter", "pack"]
+    finally:
+        engine.close()
