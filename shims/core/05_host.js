@@ -30,10 +30,10 @@
   "use strict";
   const {
     ArrayBuffer, ArrayIsArray, ArrayPrototypeJoin, Error, JSONStringify, NumberIsFinite,
-    ObjectFreeze, ObjectGetOwnPropertyNames, ObjectKeys, ReflectApply, ReflectDefineProperty,
-    String, StringFromCharCode, StringPrototypeCharCodeAt, StringPrototypeToWellFormed,
-    Uint16Array, Uint32Array, Uint8Array,
-    listPush, newList,
+    ObjectFreeze, ObjectGetOwnPropertyDescriptor, ObjectGetOwnPropertyNames, ObjectHasOwn,
+    ObjectKeys, ReflectApply, ReflectDefineProperty, String, StringFromCharCode,
+    StringPrototypeCharCodeAt, StringPrototypeToWellFormed, TypedArrayPrototype, Uint16Array,
+    Uint16ArrayPrototype, Uint32Array, Uint8Array, Uint8ArrayPrototype, listPush, newList,
   } = boot.primordials;
 
   const outbox = { __proto__: null };
@@ -82,6 +82,18 @@
   const readBuffer = new ArrayBuffer(CHANNEL_BYTES);
   const channelWords = new Uint32Array(readBuffer, 0, 4);
   const channelBytes = new Uint8Array(readBuffer, HEADER_BYTES);
+  // String.fromCharCode reads its arguments as an array-like: `length` is the inherited getter
+  // of TypedArray.prototype, which user code can replace (and would then be handed our view of
+  // the buffer). While it is the engine's own, V8 takes its fast path; otherwise each view gets
+  // an own `length` first (ten times slower, but nothing of ours meets a user function).
+  const lengthGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, "length").get;
+
+  function viewsAreSafe() {
+    const desc = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, "length");
+    return desc !== undefined && ObjectHasOwn(desc, "get") && desc.get === lengthGetter &&
+      !ObjectHasOwn(Uint8ArrayPrototype, "length") &&
+      !ObjectHasOwn(Uint16ArrayPrototype, "length");
+  }
 
   // The text the host holds under `key`, or undefined if it holds none. Throws if the host
   // failed (and a RangeError at the stack's edge): a partial read changes nothing.
@@ -106,14 +118,13 @@
       const chunk = channelWords[2];
       const wide = channelWords[3] === 2;
       const units = wide ? chunk >>> 1 : chunk;
+      const safe = viewsAreSafe();
       for (let i = 0; i < units; i += DECODE_SLICE) {
         const count = units - i < DECODE_SLICE ? units - i : DECODE_SLICE;
-        // A fresh view of the intrinsic constructor (no species lookup), with an own `length`:
-        // String.fromCharCode reads its arguments as an array-like, and the inherited `length`
-        // getter of TypedArray.prototype is one user code can replace.
+        // A fresh view made by the intrinsic constructor (no species lookup).
         const slice = wide ? new Uint16Array(readBuffer, HEADER_BYTES + 2 * i, count) :
           new Uint8Array(readBuffer, HEADER_BYTES + i, count);
-        ReflectDefineProperty(slice, "length", { __proto__: null, value: count });
+        if (!safe) ReflectDefineProperty(slice, "length", { __proto__: null, value: count });
         text += ReflectApply(StringFromCharCode, undefined, slice);
       }
       offset += chunk;

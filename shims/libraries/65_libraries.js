@@ -37,8 +37,8 @@
     NumberParseFloat, NumberParseInt, ObjectDefineProperty, ObjectFreeze,
     ObjectGetOwnPropertyDescriptor, ObjectGetOwnPropertyNames, ObjectGetPrototypeOf, ObjectHasOwn,
     ObjectKeys, ObjectSetPrototypeOf, ReflectApply, ReflectConstruct, ReflectDefineProperty,
-    ReflectDeleteProperty, ReflectOwnKeys, String, StringFromCharCode, StringPrototypeSlice,
-    listPush, newList, nativeLooking,
+    ReflectDeleteProperty, ReflectOwnKeys, String, StringFromCharCode, listPush, newList,
+    nativeLooking,
   } = P;
   const host = boot.host;
   const config = host.config;
@@ -158,26 +158,19 @@
     if (pristine !== undefined) return pristine;
     const text = host.readText(PRISTINE_KEY);
     if (text === undefined) throw new Error("the host has no list of the built-in objects");
+    // {holder: {keys: {key: 1, ...}, symbols: [well-known name, ...]}}: JSON.parse builds the
+    // key sets (own data properties, "__proto__" included); they are only read with ObjectHasOwn.
     const shape = JSONParse(text);
     const names = ObjectKeys(shape);
     const result = newList();
     for (let i = 0; i < names.length; i++) {
       const holder = holderObject(names[i]);
       if (holder === undefined) continue;
-      const keys = { __proto__: null };
+      const entry = shape[names[i]];
       const symbols = newList();
-      const list = shape[names[i]];
-      for (let j = 0; j < list.length; j++) {
-        const key = list[j];
-        if (key.length > 2 && key[0] === "@" && key[1] === "@") {
-          listPush(symbols, P.Symbol[StringPrototypeSlice(key, 2)]);
-        } else {
-          ReflectDefineProperty(keys, key, {
-            __proto__: null, value: true, writable: true, enumerable: true, configurable: true,
-          });
-        }
-      }
-      listPush(result, { __proto__: null, holder, keys, symbols });
+      const symbolNames = entry.symbols;
+      for (let j = 0; j < symbolNames.length; j++) listPush(symbols, P.Symbol[symbolNames[j]]);
+      listPush(result, { __proto__: null, holder, keys: entry.keys, symbols });
     }
     pristine = result;
     return result;

@@ -45,12 +45,20 @@ _PROBE = r"""
   holders.IteratorPrototype = Object.getPrototypeOf(holders.ArrayIteratorPrototype);
   const wellKnown = new Map();
   for (const name of Object.getOwnPropertyNames(Symbol)) {
-    if (typeof Symbol[name] === "symbol") wellKnown.set(Symbol[name], "@@" + name);
+    if (typeof Symbol[name] === "symbol") wellKnown.set(Symbol[name], name);
   }
   const out = {};
   for (const [name, holder] of Object.entries(holders)) {
-    out[name] = Reflect.ownKeys(holder).map((key) =>
-      typeof key === "symbol" ? wellKnown.get(key) || "" : key).filter((key) => key !== "");
+    const keys = {};
+    const symbols = [];
+    for (const key of Reflect.ownKeys(holder)) {
+      if (typeof key === "symbol") {
+        if (wellKnown.has(key)) symbols.push(wellKnown.get(key));
+      } else {
+        Object.defineProperty(keys, key, { value: 1, enumerable: true });
+      }
+    }
+    out[name] = { keys, symbols };
   }
   return JSON.stringify(out);
 })()
@@ -61,7 +69,8 @@ _keys: str | None = None
 
 
 def pristine_keys() -> str:
-    """JSON text: holder name -> its own keys (well-known symbols as `@@name`). Cached."""
+    """JSON text: holder name -> {"keys": {key: 1, ...}, "symbols": [well-known name, ...]},
+    its own keys (a set the runtime reads with a plain own-property check). Cached."""
     global _keys
     with _lock:
         if _keys is None:

@@ -139,6 +139,23 @@ def test_replaced_plumbing_and_global_bindings_do_not_reach_a_load(evaluator: Ev
     assert result.result == ["function", "4.17.21", "2.29.4", "function", "function", "poisoned call"]
 
 
+@pytest.mark.parametrize("where", ["TypedArray.prototype", "Uint8Array.prototype"])
+def test_a_replaced_typed_array_length_never_meets_the_read_channel(evaluator: Evaluator, where: str) -> None:
+    """The runtime decodes a source from views of its read buffer; String.fromCharCode reads
+    their `length`. A user getter there must neither see a view (it could write the buffer)
+    nor change the text."""
+    holder = "Object.getPrototypeOf(Uint8Array.prototype)" if where == "TypedArray.prototype" else "Uint8Array.prototype"
+    code = f"""
+    const seen = [];
+    const real = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'length').get;
+    Object.defineProperty({holder}, 'length', {{ get() {{ seen.push(this.buffer.byteLength); return 1; }}, configurable: true }});
+    [_.chunk([1, 2, 3], 2), forge.md.sha256.create().update('abc').digest().toHex().slice(0, 8), seen.length]
+    """
+    result = evaluator.evaluate({"code": code})
+    assert result.ok, result.error
+    assert result.result == [[[1, 2], [3]], "ba7816bf", 0]
+
+
 def test_a_replaced_method_outside_the_runtimes_originals_is_what_the_load_sees(evaluator: Evaluator) -> None:
     """Documented limit (docs/SECURITY.md "Libraries"): a library loaded after user code replaced
     Array.prototype.push sees that push, as a script loaded at that point would."""
