@@ -9,7 +9,7 @@ from evaluator._bridge import v8_version
 from evaluator._in_process import Evaluator
 from evaluator._service import EvaluationService, LocalService, ServiceStats
 from evaluator._worker_pool import WorkerPool
-from evaluator.capabilities.libraries import BUILTIN_LIBRARIES, Library
+from evaluator.capabilities.libraries import Library, builtin_libraries
 from evaluator.errors import (
     ErrorKind,
     EvaluationFailed,
@@ -43,7 +43,6 @@ from evaluator.settings import Settings
 __version__ = "0.1.0"
 
 __all__ = [
-    "BUILTIN_LIBRARIES",
     "Action",
     "ErrorInfo",
     "ErrorKind",
@@ -75,6 +74,7 @@ __all__ = [
     "UnserializableResult",
     "WorkerPool",
     "__version__",
+    "builtin_libraries",
     "check_request",
     "v8_version",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import evaluator
 
 PUBLIC = {
-    "BUILTIN_LIBRARIES", "Library", "Action", "ErrorInfo", "ErrorKind", "EvaluationFailed", "EvaluationRequest",
+    "Library", "builtin_libraries", "Action", "ErrorInfo", "ErrorKind", "EvaluationFailed", "EvaluationRequest",
     "EvaluationResult", "EvaluationService", "EvaluationTimeout", "Evaluator", "FetchRecord",
     "JSRuntimeError", "JSSyntaxError", "JsevalError", "LocalService", "LogEntry",
     "MemoryLimitExceeded", "OutputLimitExceeded", "PendingTimer", "RequestRejected",

@@ -27,7 +27,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.dependencies import MetricsDep, SettingsDep
 from api.metrics import CONTENT_TYPE
-from evaluator import BUILTIN_LIBRARIES, __version__, v8_version
+from evaluator import __version__, builtin_libraries, v8_version
 
 __all__ = ["FRAMEWORK_FUNCTIONS", "PLAYGROUND_CSP", "router"]
 
@@ -72,7 +72,7 @@ async def info(settings: SettingsDep) -> JSONResponse:
             "v8_version": v8_version(),
             "limits": settings.limits(),
             "framework_functions": list(FRAMEWORK_FUNCTIONS),
-            "libraries": [library.info() for library in BUILTIN_LIBRARIES],
+            "libraries": [library.info() for library in builtin_libraries()],
         }
     )
 

@@ -11,6 +11,7 @@ from evaluator.capabilities.libraries._catalog import (
     InstalledLibrary,
     Library,
     LibraryCatalog,
+    builtin_libraries,
 )
 from evaluator.capabilities.libraries._install import (
     MAX_LIBRARY_BYTES,
@@ -29,5 +30,6 @@ __all__ = [
     "LibraryRefused",
     "LibraryStore",
     "MemoryLibraryStore",
+    "builtin_libraries",
     "check_library",
 ]

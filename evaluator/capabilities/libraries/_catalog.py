@@ -32,6 +32,7 @@ __all__ = [
     "InstalledLibrary",
     "Library",
     "LibraryCatalog",
+    "builtin_libraries",
 ]
 
 PRISTINE_KEY = "library-pristine"
@@ -123,6 +124,11 @@ def _builtins() -> tuple[_BuiltinLibrary, ...]:
 
 _BUILTINS = _builtins()
 BUILTIN_LIBRARIES: tuple[Library, ...] = tuple(b.library for b in _BUILTINS)
+
+
+def builtin_libraries() -> tuple[Library, ...]:
+    """The built-in libraries (lodash, moment, forge), as `/v1/info` lists them."""
+    return BUILTIN_LIBRARIES
 
 
 @functools.cache
