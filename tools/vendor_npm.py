@@ -16,8 +16,8 @@ version bump. The tests check every committed file against its manifest checksum
 hand cannot go unnoticed.
 
 To move to another version: change `version` and `integrity` in the manifest, run this script,
-commit. The manifest format is the one tools/vendor_libraries.py reads (the built-in libraries);
-this script handles every unit's manifest, that one included.
+commit. Every unit's manifest has this format: the built-in libraries' (`shims/libraries/`) and
+compartment mode's SES (`shims/compartment/`).
 
 Standard library only, so it runs anywhere Python does.
 """

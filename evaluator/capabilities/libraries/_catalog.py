@@ -1,12 +1,12 @@
 """Which libraries a sandbox offers, and their sources, as the runtime reads them.
 
 The built-in libraries (SPEC section 9: lodash, moment, forge) are described by
-`shims/libraries/vendor/manifest.json`, whose files tools/vendor_libraries.py fetched and
-verified. Installed libraries (`InstalledLibrary`) come from the data store. A
-`LibraryCatalog` is the host's side of the runtime's synchronous reads (`HostTexts`): it answers
-`library/<name>/<n>` with the n-th source of a library and `library-pristine` with the key list
-the loader needs; it tells the sandbox which globals to publish (built-ins when a sandbox is
-prepared, installed ones per evaluation) and `/v1/info` what is offered.
+`shims/libraries/vendor/manifest.json`, whose files tools/vendor_npm.py fetched and verified.
+Installed libraries (`InstalledLibrary`) come from the data store. A `LibraryCatalog` is the
+host's side of the runtime's synchronous reads (`HostTexts`): it answers `library/<name>/<n>`
+with the n-th source of a library and `library-pristine` with the key list the loader needs; it
+tells the sandbox which globals to publish (built-ins when a sandbox is prepared, installed ones
+per evaluation) and `/v1/info` what is offered.
 """
 
 from __future__ import annotations
