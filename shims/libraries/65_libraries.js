@@ -5,7 +5,7 @@
 //          they run in, the hooks suspended while they load. Library values are the user's:
 //          their functions print their own source, as in Appsmith.
 // Needs:   00_primordials, 05_host (readText, config.libraries); at a library's load 55_memory
-//          (typed arrays), and 15_clock, 20_timers, 50_web when the library uses them.
+//          (typed arrays), and 15_clock, 20_timers, 48_crypto when the library uses them.
 // Load:    lazy (the first read of a library global, published by 90_install).
 //
 // A library loads at the first read of one of its globals, possibly after user code ran, so the
@@ -139,7 +139,7 @@
     }
     const crypto = nativeLooking(ObjectGetOwnPropertyDescriptor({
       get crypto() {
-        return boot.web.crypto;
+        return boot.crypto.crypto;
       },
     }, "crypto").get);
     ObjectDefineProperty(view, "crypto", { __proto__: null, get: crypto, enumerable: false });
