@@ -229,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     payload = _recv_exactly(sock, length)
     if kind != _wire.SETTINGS or payload is None:
         return 2
-    settings = Settings.model_validate_json(payload)
+    settings = Settings.from_worker_json(payload)  # never the .env file
 
     worker = Worker(sock, settings)
     worker.start()

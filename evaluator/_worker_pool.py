@@ -224,7 +224,7 @@ class WorkerPool:
         self._failures = [0] * settings.workers  # consecutive deaths before READY, per slot
         self._tasks: set[asyncio.Task[Any]] = set()
         self._monitor: asyncio.Task[None] | None = None
-        self._settings_json = settings.model_dump_json(exclude={"api_keys"}).encode()
+        self._settings_json = settings.for_workers()  # no key, no master key, no database
         self._grace_s = settings.hard_deadline_grace_ms / 1000
         self.restarts = 0
 

@@ -9,6 +9,7 @@ in env files.
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cached_property
 from typing import Annotated
@@ -16,11 +17,17 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["HOST_ONLY_SETTINGS", "Settings"]
 
 _MIB = 1024 * 1024
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
+SecretList = Annotated[tuple[SecretStr, ...], NoDecode]
+
+# Settings that exist only in the API process: keys, the master key, where the data store is.
+# Worker processes run untrusted code; they get every other setting over their socket
+# (`Settings.for_workers()`), and a worker that escaped V8 finds none of these in its memory.
+HOST_ONLY_SETTINGS = frozenset({"api_keys", "admin_keys", "master_key", "database_url", "data_dir"})
 
 
 def _default_workers() -> int:
@@ -68,7 +75,7 @@ class Settings(BaseSettings):
     # Service: processes, queue, HTTP.
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
-    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    api_keys: SecretList = ()
     cors_origins: CommaList = ()
     max_queue: int = Field(64, ge=0)
     workers: int = Field(default_factory=_default_workers, ge=1)
@@ -78,17 +85,56 @@ class Settings(BaseSettings):
     hard_deadline_grace_ms: int = Field(2000, ge=100)
     shutdown_grace_ms: int = Field(10_000, ge=0)
 
-    @field_validator("fetch_allow", "fetch_deny", "cors_origins", "api_keys", mode="before")
+    # Datasources and secrets (SPEC section 8); never sent to a worker (HOST_ONLY_SETTINGS).
+    data_dir: str = ".jseval"
+    database_url: SecretStr | None = None  # may carry the database's password
+    master_key: SecretStr | None = None
+    admin_keys: SecretList = ()
+
+    @field_validator(
+        "fetch_allow", "fetch_deny", "cors_origins", "api_keys", "admin_keys", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("database_url", "master_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`JSEVAL_MASTER_KEY=` in an env file means "not set", not "the empty key"."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @classmethod
+    def from_worker_json(cls, payload: bytes) -> Settings:
+        """The settings a worker received (`for_workers()`), read from nothing else.
+
+        Not `model_validate_json`: pydantic-settings would also read the `.env` file of the
+        working directory, which may hold the master key, into the worker's memory.
+        """
+        values = json.loads(payload)
+        if not isinstance(values, dict):
+            raise ValueError("worker settings must be a JSON object")
+        for name in HOST_ONLY_SETTINGS:
+            values.pop(name, None)
+        return cls(_env_file=None, **values)
+
     @cached_property
     def api_key_values(self) -> tuple[bytes, ...]:
         """The API keys as bytes, for constant-time comparison."""
         return tuple(key.get_secret_value().encode() for key in self.api_keys)
+
+    @cached_property
+    def admin_key_values(self) -> tuple[bytes, ...]:
+        """The admin keys as bytes, for constant-time comparison."""
+        return tuple(key.get_secret_value().encode() for key in self.admin_keys)
+
+    def for_workers(self) -> bytes:
+        """The settings a worker process gets (JSON): all but HOST_ONLY_SETTINGS."""
+        return self.model_dump_json(exclude=set(HOST_ONLY_SETTINGS)).encode()
 
     def limits(self) -> dict[str, int]:
         """The limits in force, as `GET /v1/info` reports them."""
