@@ -11,13 +11,16 @@ from evaluator._service import EvaluationService, LocalService, ServiceStats
 from evaluator._worker_pool import WorkerPool
 from evaluator.capabilities.libraries import Library, builtin_libraries
 from evaluator.errors import (
+    DataStoreError,
     ErrorKind,
     EvaluationFailed,
     EvaluationTimeout,
     JsevalError,
     JSRuntimeError,
     JSSyntaxError,
+    MasterKeyError,
     MemoryLimitExceeded,
+    NotFound,
     OutputLimitExceeded,
     RequestRejected,
     SandboxFailure,
@@ -44,6 +47,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Action",
+    "DataStoreError",
     "ErrorInfo",
     "ErrorKind",
     "EvaluationFailed",
@@ -59,7 +63,9 @@ __all__ = [
     "Library",
     "LocalService",
     "LogEntry",
+    "MasterKeyError",
     "MemoryLimitExceeded",
+    "NotFound",
     "OutputLimitExceeded",
     "PendingTimer",
     "RequestRejected",

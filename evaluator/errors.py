@@ -8,11 +8,15 @@ JsevalError                    base of everything jseval raises
 │     UnserializableResult "unserializable" · SandboxFailure "internal"
 ├── RequestRejected            never reached a sandbox: 422 (and 413/401 in the API)
 ├── ServiceBusy                queue full: 429 with Retry-After
-└── ServiceUnavailable         starting or shutting down: 503
+├── ServiceUnavailable         starting or shutting down: 503
+└── DataStoreError             the data store (datasources) cannot open or answer: 503 / exit 2
+      MasterKeyError           JSEVAL_MASTER_KEY missing where a secret needs it, or not this
+                               database's key (a clear startup error, never garbage)
+      NotFound                 no datasource (or other stored item) of that name: 404
 ```
 
 `Evaluator.evaluate()` turns an `EvaluationFailed` into a result and never raises it; only the
-other three leave the library. Messages are fixed or built from counts and field names: none
+other branches leave the library. Messages are fixed or built from counts and field names: none
 holds user code, a value, a path or a traceback.
 """
 
@@ -21,13 +25,16 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 __all__ = [
+    "DataStoreError",
     "ErrorKind",
     "EvaluationFailed",
     "EvaluationTimeout",
     "JSRuntimeError",
     "JSSyntaxError",
     "JsevalError",
+    "MasterKeyError",
     "MemoryLimitExceeded",
+    "NotFound",
     "OutputLimitExceeded",
     "RequestRejected",
     "SandboxFailure",
@@ -157,3 +164,24 @@ class ServiceUnavailable(JsevalError):
 
     def __init__(self, reason: str = "starting or shutting down") -> None:
         super().__init__(reason)
+
+
+class DataStoreError(JsevalError):
+    """The data store (datasources, later libraries) cannot open or answer.
+
+    The message is for the operator: it names settings and key ids, never a secret, a
+    password of the database URL or a stored value.
+    """
+
+
+class MasterKeyError(DataStoreError):
+    """`JSEVAL_MASTER_KEY` is missing where a secret needs it, or is not this database's key."""
+
+
+class NotFound(DataStoreError, LookupError):
+    """No stored item of that name (HTTP 404)."""
+
+    def __init__(self, what: str, name: str) -> None:
+        super().__init__(f"no {what} named '{name}'")
+        self.what = what
+        self.name = name

@@ -5,10 +5,11 @@ from __future__ import annotations
 import evaluator
 
 PUBLIC = {
-    "Library", "builtin_libraries", "Action", "ErrorInfo", "ErrorKind", "EvaluationFailed", "EvaluationRequest",
+    "Library", "builtin_libraries", "Action", "DataStoreError", "ErrorInfo", "ErrorKind",
+    "EvaluationFailed", "EvaluationRequest",
     "EvaluationResult", "EvaluationService", "EvaluationTimeout", "Evaluator", "FetchRecord",
     "JSRuntimeError", "JSSyntaxError", "JsevalError", "LocalService", "LogEntry",
-    "MemoryLimitExceeded", "OutputLimitExceeded", "PendingTimer", "RequestRejected",
+    "MasterKeyError", "MemoryLimitExceeded", "NotFound", "OutputLimitExceeded", "PendingTimer", "RequestRejected",
     "SandboxFailure", "ServiceBusy", "ServiceStats", "ServiceUnavailable", "Settings", "Stats",
     "StoreOp", "Timers", "UnserializableResult", "__version__", "check_request", "v8_version",
 }
