@@ -8,11 +8,16 @@ service):
     AccessLogMiddleware    request id, one content-free log line, HTTP status metrics
     CORSMiddleware         only with JSEVAL_CORS_ORIGINS; answers preflights before auth
     BodyLimitMiddleware    413 over JSEVAL_MAX_REQUEST_BYTES, before the body is read whole
-    ApiKeyMiddleware       only with JSEVAL_API_KEYS; 401 on /v1/* and /metrics
+    AdminKeyMiddleware     /v1/admin/* only: 403 without JSEVAL_ADMIN_KEYS, 401 without one
+    ApiKeyMiddleware       only with JSEVAL_API_KEYS; 401 on /v1/* (not /v1/admin/*), /metrics
     BackpressureMiddleware ServiceBusy -> 429 + Retry-After, ServiceUnavailable -> 503
 
 The lifespan starts the service in the background (so /healthz answers while it warms and
 /readyz reports it) and drains it on shutdown: in-flight evaluations finish, new ones get 503.
+
+The datasource store (SPEC section 8) is opened when the app is built, not in the lifespan: a
+wrong master key or an unreachable database is then an error of `create_app` (and of
+`jseval serve`, before it listens), never a server that runs and fails later.
 """
 
 from __future__ import annotations
@@ -30,13 +35,22 @@ import evaluator
 from api.lifecycle import ServiceLifecycle
 from api.metrics import ApiMetrics
 from api.middleware.access_log import AccessLogMiddleware
+from api.middleware.admin_auth import ADMIN_PREFIX, AdminKeyMiddleware
 from api.middleware.auth import ApiKeyMiddleware
 from api.middleware.backpressure import BackpressureMiddleware
 from api.middleware.body_limit import BodyLimitMiddleware
 from api.middleware.last_resort import LastResortMiddleware
-from api.routes import evaluate, health, meta
+from api.routes import admin, evaluate, health, meta
 from api.static_files import RevalidatedStaticFiles
-from evaluator import EvaluationService, RequestRejected, Settings, WorkerPool
+from evaluator import (
+    DataStoreError,
+    EvaluationService,
+    NotFound,
+    RequestRejected,
+    Settings,
+    WorkerPool,
+)
+from evaluator.datasources import DatasourceStore
 
 __all__ = ["OPEN_PATHS", "OPEN_PREFIXES", "create_app", "default_service"]
 
@@ -53,7 +67,7 @@ OPEN_PATHS = frozenset(
     }
 )
 OPEN_PREFIXES = ("/static/",)
-ROUTERS = (evaluate.router, health.router, meta.router)
+ROUTERS = (evaluate.router, health.router, meta.router, admin.router)
 
 
 def default_service(settings: Settings) -> WorkerPool:
@@ -91,8 +105,19 @@ async def _request_rejected(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.errors}, status_code=exc.status_code)
 
 
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=404)
+
+
+async def _data_store_failed(request: Request, exc: Exception) -> JSONResponse:
+    # The message names settings and key ids only (evaluator.errors.DataStoreError).
+    return JSONResponse({"detail": str(exc)}, status_code=503)
+
+
 def create_app(
-    settings: Settings | None = None, service: EvaluationService | None = None
+    settings: Settings | None = None,
+    service: EvaluationService | None = None,
+    datasources: DatasourceStore | None = None,
 ) -> FastAPI:
     """Build the jseval HTTP app.
 
@@ -100,8 +125,12 @@ def create_app(
         settings: limits, keys, CORS, queue; `Settings()` (the environment) by default.
         service: what runs evaluations; `default_service(settings)` by default. The app starts
             it in its lifespan and closes it on shutdown, so pass one not yet started.
+        datasources: the datasource store; `DatasourceStore.open(settings)` by default (which
+            raises DataStoreError / MasterKeyError: a wrong master key stops the app here).
+            The app closes it on shutdown.
     """
     settings = settings or Settings()
+    datasources = datasources or DatasourceStore.open(settings)
     service = service or default_service(settings)
     lifecycle = ServiceLifecycle(service, grace_s=settings.shutdown_grace_ms / 1000)
     metrics = ApiMetrics(service.stats)
@@ -113,6 +142,7 @@ def create_app(
             yield
         finally:
             await lifecycle.shutdown()
+            datasources.close()
 
     middleware = [  # outermost first: this order is the policy
         Middleware(LastResortMiddleware),
@@ -134,13 +164,16 @@ def create_app(
             )
         )
     middleware.append(Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes))
+    middleware.append(Middleware(AdminKeyMiddleware, keys=settings.admin_keys))
     if settings.api_keys:
         middleware.append(
             Middleware(
                 ApiKeyMiddleware,
                 keys=settings.api_keys,
-                open_paths=OPEN_PATHS,
-                open_prefixes=OPEN_PREFIXES,
+                # The admin API is AdminKeyMiddleware's alone: an evaluation key opens nothing
+                # there, and an admin key need not also be an evaluation key.
+                open_paths=OPEN_PATHS | {ADMIN_PREFIX},
+                open_prefixes=(*OPEN_PREFIXES, ADMIN_PREFIX + "/"),
             )
         )
     middleware.append(Middleware(BackpressureMiddleware))
@@ -155,12 +188,15 @@ def create_app(
         exception_handlers={
             RequestValidationError: _request_invalid,
             RequestRejected: _request_rejected,
+            NotFound: _not_found,
+            DataStoreError: _data_store_failed,
         },
     )
     app.state.settings = settings
     app.state.service = service
     app.state.lifecycle = lifecycle
     app.state.metrics = metrics
+    app.state.datasources = datasources
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", RevalidatedStaticFiles(packages=[("api", "static")]), name="static")

@@ -11,6 +11,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from api import cli_datasource
+
 __all__ = ["main"]
 
 EXIT_OK = 0
@@ -42,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--workers", type=int, default=None,
                        help="worker processes (0: evaluate in the server process)")
+
+    cli_datasource.register(commands)
     return parser
 
 
@@ -96,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
         return _run(args)
+    if args.command == "datasource":
+        return cli_datasource.run(args)
     from api.server import serve  # the HTTP side is only imported when serving
 
     return serve(host=args.host, port=args.port, workers=args.workers)

@@ -1,4 +1,5 @@
-"""What routes take from the app: settings, service, lifecycle, metrics (FastAPI dependencies).
+"""What routes take from the app: settings, service, lifecycle, metrics, datasources (FastAPI
+dependencies).
 
 They read `request.app.state`, which `create_app()` fills once, so a test can build an app with
 its own `Settings` and service and every route sees them. They are `async def` on purpose: a
@@ -14,12 +15,15 @@ from fastapi import Depends, Request
 from api.lifecycle import ServiceLifecycle
 from api.metrics import ApiMetrics
 from evaluator import EvaluationService, Settings
+from evaluator.datasources import DatasourceStore
 
 __all__ = [
+    "DatasourcesDep",
     "LifecycleDep",
     "MetricsDep",
     "ServiceDep",
     "SettingsDep",
+    "get_datasources",
     "get_lifecycle",
     "get_metrics",
     "get_service",
@@ -43,8 +47,13 @@ async def get_metrics(request: Request) -> ApiMetrics:
     return cast(ApiMetrics, request.app.state.metrics)
 
 
+async def get_datasources(request: Request) -> DatasourceStore:
+    return cast(DatasourceStore, request.app.state.datasources)
+
+
 # FastAPI's Annotated style: a route declares `settings: SettingsDep` and FastAPI injects it.
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ServiceDep = Annotated[EvaluationService, Depends(get_service)]
 LifecycleDep = Annotated[ServiceLifecycle, Depends(get_lifecycle)]
 MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
+DatasourcesDep = Annotated[DatasourceStore, Depends(get_datasources)]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import sys
 from types import FrameType
 from typing import Any
 
@@ -26,7 +27,9 @@ from uvicorn.config import LOGGING_CONFIG
 
 from api.app import create_app
 from api.lifecycle import ServiceLifecycle
-from evaluator import EvaluationService, LocalService, Settings
+from api.process_guard import protect_process_memory
+from evaluator import DataStoreError, EvaluationService, LocalService, Settings
+from evaluator.datasources import DatasourceStore
 
 __all__ = ["DrainingServer", "log_config", "serve"]
 
@@ -114,8 +117,14 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     if workers:
         overrides["workers"] = workers
     settings = Settings(**overrides)
+    try:  # a wrong master key or an unreachable store: one clear line, before listening
+        datasources = DatasourceStore.open(settings)
+    except DataStoreError as exc:
+        print(f"jseval: {exc}", file=sys.stderr)
+        return 2
+    protect_process_memory()  # before any worker exists (api/process_guard.py)
     service: EvaluationService | None = LocalService(settings) if workers == 0 else None
-    app = create_app(settings, service)
+    app = create_app(settings, service, datasources)
     server = build_server(
         app,
         settings.host,

@@ -3,8 +3,12 @@ code)."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +21,15 @@ import pytest
 from api.app import create_app
 from api.server import DrainingServer, build_server
 from evaluator import EvaluationResult, EvaluationService, Evaluator, LocalService, Settings
+
+
+# Every app the tests build opens the data store (SPEC section 8) of `JSEVAL_DATA_DIR`: a
+# temporary directory for this run, never the working directory's ./.jseval, and none of the
+# developer's own datasource settings.
+for _name in ("JSEVAL_DATABASE_URL", "JSEVAL_MASTER_KEY", "JSEVAL_ADMIN_KEYS"):
+    os.environ.pop(_name, None)
+os.environ["JSEVAL_DATA_DIR"] = tempfile.mkdtemp(prefix="jseval-tests-")
+atexit.register(shutil.rmtree, os.environ["JSEVAL_DATA_DIR"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,13 @@
 """GET /v1/info, GET /metrics, GET / (the playground page) and GET /favicon.ico.
 
 `/v1/info` tells a client what this server offers and allows: versions, the limits in force
-(`Settings.limits()`), the framework functions and the libraries of SPEC
-section 9 (name, version, the globals it defines, whether it is built in). tests/api/test_meta.py
-checks that every listed function and library global really is there inside the sandbox, so
-the lists cannot drift.
+(`Settings.limits()`), the framework functions, the libraries of SPEC section 9 (name, version,
+the globals it defines, whether it is built in) and the datasources a query may name, as
+`{"name", "kind"}` only: an evaluation client needs the names, while the configuration (base
+URL, headers, which values are secrets) is the admin's and is read on the admin API (`null`
+when the data store cannot answer; the rest of the answer does not depend on it).
+tests/api/test_meta.py checks that every listed function and library global really is there
+inside the sandbox, so the lists cannot drift.
 
 The playground is a static page (api/static/) with no external resources, served with a strict
 Content-Security-Policy: its scripts (ES modules under /static/playground/ and the CodeMirror
@@ -18,20 +21,23 @@ carries (CodeMirror's `EditorView.cspNonce`, read from a `<meta>` in the page).
 
 from __future__ import annotations
 
+import logging
 import secrets
 from functools import cache
 from importlib import resources
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from api.dependencies import MetricsDep, SettingsDep
+from api.dependencies import DatasourcesDep, MetricsDep, SettingsDep
 from api.metrics import CONTENT_TYPE
-from evaluator import __version__, builtin_libraries, v8_version
+from evaluator import DataStoreError, __version__, builtin_libraries, v8_version
 
 __all__ = ["FRAMEWORK_FUNCTIONS", "PLAYGROUND_CSP", "router"]
 
 router = APIRouter()
+logger = logging.getLogger("jseval.api")
 
 FRAMEWORK_FUNCTIONS: tuple[str, ...] = (
     "storeValue",
@@ -65,7 +71,14 @@ def _static_file(name: str) -> bytes:
 
 
 @router.get("/v1/info", tags=["meta"], summary="Versions, limits and what the sandbox offers")
-async def info(settings: SettingsDep) -> JSONResponse:
+async def info(settings: SettingsDep, datasources: DatasourcesDep) -> JSONResponse:
+    listed: list[dict[str, str]] | None
+    try:
+        names = await run_in_threadpool(datasources.names)
+        listed = [{"name": name, "kind": kind} for name, kind in names]
+    except DataStoreError as exc:
+        logger.warning("datasources unavailable for /v1/info: %s", type(exc).__name__)
+        listed = None
     return JSONResponse(
         {
             "version": __version__,
@@ -73,6 +86,7 @@ async def info(settings: SettingsDep) -> JSONResponse:
             "limits": settings.limits(),
             "framework_functions": list(FRAMEWORK_FUNCTIONS),
             "libraries": [library.info() for library in builtin_libraries()],
+            "datasources": listed,
         }
     )
 
