@@ -247,12 +247,14 @@ class ResolvedDatasource:
     query: tuple[tuple[str, ResolvedValue], ...]
     authorization: ResolvedValue | None  # the whole Authorization header value
     allow_private: bool
+    auth_values: tuple[ResolvedValue, ...] = ()  # token, or username and password
 
     @property
     def secret_values(self) -> tuple[str, ...]:
-        """Every decrypted secret (with the Authorization header value when auth is set):
-        what redaction must remove from anything recorded."""
+        """Every decrypted secret, each auth part and the Authorization header value made of
+        them included: what redaction must remove from anything recorded."""
         values = [v.text for _, v in self.headers + self.query if v.secret]
+        values += [v.text for v in self.auth_values if v.secret]
         if self.authorization is not None and self.authorization.secret:
             values.append(self.authorization.text)
         return tuple(values)
@@ -280,6 +282,7 @@ def resolve(stored: StoredDatasource, keyring: Keyring | None) -> ResolvedDataso
             assert isinstance(item, str)
             plain[path] = ResolvedValue(item, False)
     authorization: ResolvedValue | None = None
+    auth_values = tuple(value for path, value in plain.items() if path[0] == "auth")
     if isinstance(view.auth, BearerAuth):
         token = plain[("auth", "token")]
         authorization = ResolvedValue(f"Bearer {token.text}", token.secret)
@@ -296,6 +299,7 @@ def resolve(stored: StoredDatasource, keyring: Keyring | None) -> ResolvedDataso
         query=tuple((k, plain[("query", k)]) for k in view.query),
         authorization=authorization,
         allow_private=view.allow_private,
+        auth_values=auth_values,
     )
 
 
