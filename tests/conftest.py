@@ -22,7 +22,6 @@ from api.app import create_app
 from api.server import DrainingServer, build_server
 from evaluator import EvaluationResult, EvaluationService, Evaluator, LocalService, Settings
 
-
 # Every app the tests build opens the data store (SPEC section 8) of `JSEVAL_DATA_DIR`: a
 # temporary directory for this run, never the working directory's ./.jseval, and none of the
 # developer's own datasource settings.
