@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from sqlalchemy.pool import NullPool
 
 from evaluator.errors import DataStoreError
 from evaluator.settings import Settings
@@ -81,11 +80,7 @@ class StoreEngine:
             else url.render_as_string(hide_password=True)
         )
         options: dict[str, Any] = {}
-        if self.dialect == "sqlite":
-            # One connection per use: the file is local, opening it costs microseconds, and no
-            # connection outlives a fork or holds a lock between requests.
-            options["poolclass"] = NullPool
-        else:
+        if self.dialect != "sqlite":  # SQLite: SQLAlchemy's default pool for a file (QueuePool)
             options.update(pool_pre_ping=True, pool_size=2, max_overflow=4, pool_recycle=1800)
         try:
             self.engine: Engine = create_engine(url, **options)
