@@ -144,9 +144,9 @@ def _master_key_missing(paths: list[FieldPath]) -> RequestRejected:
             {
                 "type": "master_key_missing",
                 "loc": ["body", *path],
-                "msg": "this value is a secret, and the server has no JSEVAL_MASTER_KEY to "
-                "encrypt it with: set JSEVAL_MASTER_KEY (and restart), or give the value in "
-                "plain text",
+                "msg": "this value is a secret, and there is no JSEVAL_MASTER_KEY to encrypt "
+                "it with: set JSEVAL_MASTER_KEY (a server needs a restart), or give the value "
+                "in plain text",
             }
             for path in paths
         ]
