@@ -225,6 +225,10 @@ def test_the_workers_hold_no_key_no_secret_and_no_database_setting(service: dict
             environ = handle.read()
         assert all(n not in environ for n in needles)
         assert os.readlink(f"/proc/{pid}/cwd") != os.getcwd()  # it did start in the .env dir
+        with open(f"/proc/{pid}/maps") as handle:
+            maps = handle.read()
+        # Neither the data store nor the cipher library is ever loaded in a worker.
+        assert "/sqlalchemy/" not in maps and "/cryptography/" not in maps
         scanned = 0
         for chunk in _readable_memory(pid):
             scanned += len(chunk)
