@@ -89,11 +89,11 @@ def service(
     )
     capture = _Capture()
     root = logging.getLogger()
-    old_level = root.level
+    touched = [root] + [logging.getLogger(n) for n in ("jseval", "uvicorn", "uvicorn.error")]
+    old_levels = [logger.level for logger in touched]
     root.addHandler(capture)
-    root.setLevel(logging.DEBUG)
-    for name in ("jseval", "uvicorn", "uvicorn.error", "sqlalchemy"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
+    for logger in touched:
+        logger.setLevel(logging.DEBUG)
     cwd = os.getcwd()
     os.chdir(workdir)  # the workers start here
     try:
@@ -103,7 +103,8 @@ def service(
     finally:
         os.chdir(cwd)
         root.removeHandler(capture)
-        root.setLevel(old_level)
+        for logger, level in zip(touched, old_levels, strict=True):
+            logger.setLevel(level)
 
 
 def test_nothing_the_service_answers_or_logs_holds_the_secret(service: dict[str, Any]) -> None:
