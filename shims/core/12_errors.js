@@ -1,6 +1,9 @@
 // shims/core/12_errors.js: thrown values as the result's `error` objects, with user frames only.
 // Exposes: `describeError(value)` -> {name, message, line, column, stack}; `errorJson(kind, info)`;
-//          `captureUserStack()` (the frames of the current call, for console.trace);
+//          `headline(value)` ("Name: message", a browser's first line of an uncaught error; it
+//          never reads `stack`, so a user Error.prepareStackTrace is not handed errors the user
+//          never held, such as a rejection nobody handled); `captureUserStack()` (the frames of
+//          the current call, for console.trace);
 // Hides:   the frame filter. Frames of the runtime (sourceURL jseval:runtime) are dropped; frames of
 //          the user's code (sourceURL <code>) are kept with line numbers made relative to `code`.
 // Needs:   00_primordials, 05_host, 08_encode.
@@ -118,6 +121,19 @@
     };
   }
 
+  function headline(value) {
+    if (!isError(value)) {
+      try {
+        return String(value);
+      } catch {
+        return "a value that cannot be shown";
+      }
+    }
+    const name = safeRead(() => value.name, "Error");
+    const message = safeRead(() => value.message, "");
+    return message === "" ? name : name + ": " + message;
+  }
+
   function captureUserStack() {
     const holder = { __proto__: null };
     try {
@@ -137,6 +153,6 @@
   }
 
   return {
-    __proto__: null, describeError, captureUserStack, errorJson, userFrames,
+    __proto__: null, describeError, headline, captureUserStack, errorJson, userFrames,
   };
 });

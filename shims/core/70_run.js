@@ -74,15 +74,7 @@
   }
 
   function firstLine(value) {
-    if (boot.encode.isError(value)) {
-      const info = boot.errors.describeError(value);
-      return info.message === "" ? info.name : info.name + ": " + info.message;
-    }
-    try {
-      return String(value);
-    } catch {
-      return "a value that cannot be shown";
-    }
+    return boot.errors.headline(value);
   }
 
   // A throw in a timer or microtask callback: logged, the evaluation goes on.
@@ -332,9 +324,13 @@
 
   function control(...handles) {
     const message = JSONParse(this);
-    // Rejected promises of a capability nobody handled are reported once the microtasks that
-    // could have handled them have run: at the start of the next op (flush runs no user code).
-    if (message.op !== "flush") sweepChannels();
+    // Rejected promises nobody handled are reported once the microtasks that could have handled
+    // them have run: at the start of the next op (flush runs no user code). The runtime's own
+    // (16_promises), then each capability's that keeps its own list (fetch, for now).
+    if (message.op !== "flush") {
+      if (loaded("promises")) boot.promises.sweep();
+      sweepChannels();
+    }
     switch (message.op) {
       case "prepare":
         host.setSignals(message.signals, handles);
