@@ -204,10 +204,10 @@ class LogEntry(BaseModel):
 
 
 class Action(BaseModel):
-    """One framework action, Appsmith's type name and payload."""
+    """One framework action, Appsmith's type name and payload (`CLEAR_STORE`'s is null)."""
 
     type: str
-    payload: dict[str, JsonValue]
+    payload: dict[str, JsonValue] | None
 
 
 class SetStoreOp(BaseModel):
@@ -230,7 +230,10 @@ StoreOp = Annotated[SetStoreOp | RemoveStoreOp | ClearStoreOp, Field(discriminat
 
 
 class PendingTimer(BaseModel):
-    id: int | str
+    """A timer still scheduled when the evaluation ended. `id` is the key it is registered
+    under: the numeric id, or an interval's custom key as given (any truthy value, as JSON)."""
+
+    id: JsonValue
     kind: Literal["timeout", "interval"]
     delay_ms: float
 

@@ -3,20 +3,28 @@
 //          appsmith.store); `localStorage` (Appsmith's shim over the store).
 // Hides:   the store's backing object. appsmith.store is a Proxy that refuses writes, so the only
 //          way to change the store is the framework functions, and every change is recorded.
-//          Keys are literal (storeValue("a.b", 1) sets key "a.b"); values are JSON copies by the
-//          result rules, deep-frozen. localStorage.getItem reads a lodash-style path ("a.b[0]")
-//          and gives null for a missing key; setItem is storeValue(key, value, true).
-// Needs:   00_primordials, 05_host (config: store), 18_framework; 40_actions at call time.
+// Needs:   00_primordials, 05_host (config: store), 18_framework; 40_actions and 16_promises at
+//          call time.
 // Load:    lazy (first use of the store, appsmith.store or localStorage).
+//
+// As Appsmith's workers/Evaluation/fns/storeFns.ts: no check of the key, which is literal
+// (`set(this, ["appsmith", "store", key], value)`: storeValue("a.b", 1) sets key "a.b") and
+// converted as lodash converts a path element (String(key), but -0 is "-0"); `persist` is a
+// truthy test; each function resolves to `{}`; clearStore's payload is null. Values are JSON
+// copies by the result rules, deep-frozen; a value that cannot be copied rejects the call's
+// Promise with a TypeError and records nothing. localStorage (overrides/localStorage.ts):
+// getItem reads a lodash-style path ("a.b[0]") and gives undefined for a missing key (lodash
+// `get`); setItem is storeValue(key, value) whose Promise nobody holds (so a failure is logged
+// as an unhandled rejection); removeItem and clear are removeValue and clearStore.
 (function (boot) {
   "use strict";
   const {
-    Boolean, Proxy, ReflectDefineProperty, ReflectDeleteProperty, ReflectOwnKeys,
-    ObjectHasOwn, ObjectKeys, String, StringPrototypeCharCodeAt, StringPrototypeSlice, listPush,
-    newList,
+    Proxy, ReflectDefineProperty, ReflectDeleteProperty, ReflectOwnKeys, ObjectHasOwn,
+    ObjectKeys, String, StringPrototypeCharCodeAt, StringPrototypeSlice, SymbolPrototypeToString,
+    listPush, newList,
   } = boot.primordials;
   const { emit } = boot.host;
-  const { guard, expectType, copyValue } = boot.framework;
+  const { guard, copyValue, promised } = boot.framework;
 
   const backing = {};
   const refuse = () => false;
@@ -42,56 +50,77 @@
     define(initialKeys[i], boot.host.freeze(initial[initialKeys[i]]));
   }
 
-  async function resolved(value) {
-    return value;
+  // lodash's toKey, as `set` applies it to each path element; a Symbol (which lodash would keep,
+  // and which cannot cross to the main thread) is its String form.
+  function storeKey(key) {
+    if (typeof key === "string") return key;
+    if (typeof key === "symbol") return SymbolPrototypeToString(key);
+    if (key === 0 && 1 / key < 0) return "-0";
+    return `${key}`;
   }
 
-  // The work of each store function; the public ones add the Promise. localStorage calls these
-  // directly: a promise it made would resolve with a `{}` nobody can see, whose `then` user code
-  // could still observe (an Object.prototype getter), with that internal object as `this`.
+  // The work of each store function; the public ones wrap it in their Promise. localStorage calls
+  // these directly: a promise it made would resolve with a `{}` nobody can see, whose `then` user
+  // code could still observe (an Object.prototype getter), with that internal object as `this`.
   function setValue(key, value, persist) {
-    guard("storeValue");
-    expectType("storeValue", "key", "string", key);
-    const flag = Boolean(persist);
+    const name = storeKey(key);
+    const keyJson = boot.actions.text(name, "the key");
     const copy = copyValue(value, "the stored value", boot.actions.valueLimit());
-    const entry = "{\"key\":" + boot.actions.text(key, "the key") + ",\"value\":" + copy.text + ",\"persist\":" +
-      (flag ? "true" : "false") + "}";
+    const entry = "{\"key\":" + keyJson + ",\"value\":" + copy.text + ",\"persist\":" +
+      (persist ? "true" : "false") + "}";
     boot.actions.record("STORE_VALUE", entry); // counted and charged (ends the run past a cap)
     boot.actions.charge(entry.length); // the store op repeats the value
-    define(key, copy.value);
+    define(name, copy.value);
     emit("store_ops", "{\"op\":\"set\"," + StringPrototypeSlice(entry, 1));
   }
 
   function deleteValue(key) {
-    guard("removeValue");
-    expectType("removeValue", "key", "string", key);
-    const keyJson = boot.actions.text(key, "the key");
+    const name = storeKey(key);
+    const keyJson = boot.actions.text(name, "the key");
     boot.actions.record("REMOVE_VALUE", "{\"key\":" + keyJson + "}");
-    ReflectDeleteProperty(backing, key);
+    ReflectDeleteProperty(backing, name);
     emit("store_ops", "{\"op\":\"remove\",\"key\":" + keyJson + "}");
   }
 
   function clearValues() {
-    guard("clearStore");
-    boot.actions.record("CLEAR_STORE", "{}");
+    boot.actions.record("CLEAR_STORE", "null");
     const keys = ReflectOwnKeys(backing);
     for (let i = 0; i < keys.length; i++) ReflectDeleteProperty(backing, keys[i]);
     emit("store_ops", "{\"op\":\"clear\"}");
   }
 
   function storeValue(key, value, persist = true) {
-    setValue(key, value, persist);
-    return resolved({});
+    guard("storeValue");
+    return promised(() => {
+      setValue(key, value, persist);
+      return {};
+    });
   }
 
   function removeValue(key) {
-    deleteValue(key);
-    return resolved({});
+    guard("removeValue");
+    return promised(() => {
+      deleteValue(key);
+      return {};
+    });
   }
 
   function clearStore() {
-    clearValues();
-    return resolved({});
+    guard("clearStore");
+    return promised(() => {
+      clearValues();
+      return {};
+    });
+  }
+
+  // localStorage calls the store functions and drops their Promise: a failure is an unhandled
+  // rejection (logged), never a throw.
+  function dropped(work, key, value) {
+    try {
+      work(key, value, true);
+    } catch (error) {
+      boot.promises.rejected(error);
+    }
   }
 
   // lodash's stringToPath: a.b[0]["c.d"] -> ["a", "b", "0", "c.d"].
@@ -163,20 +192,23 @@
         value = value[segments[i]];
       }
     }
-    return value === undefined ? null : value;
+    return value;
   }
 
   const localStorage = {
     __proto__: null,
     getItem,
     setItem(key, value) {
-      setValue(key, value, true);
+      guard("storeValue");
+      dropped(setValue, key, value);
     },
     removeItem(key) {
-      deleteValue(key);
+      guard("removeValue");
+      dropped(deleteValue, key, undefined);
     },
     clear() {
-      clearValues();
+      guard("clearStore");
+      dropped(clearValues, undefined, undefined);
     },
   };
 

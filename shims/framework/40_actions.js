@@ -3,18 +3,29 @@
 //          postWindowMessage; `record(type, payloadJson)` (also used by 30_store), `charge(bytes)`,
 //          `valueLimit()` and `text(string, what)` (a string argument as JSON, size-checked).
 // Hides:   the payload byte and action counters.
-// Needs:   00_primordials, 05_host (config: maxResultBytes), 18_framework.
+// Needs:   00_primordials, 05_host (config: maxResultBytes), 18_framework; 10_console and
+//          16_promises at call time.
 // Load:    lazy (first action or store change).
 //
-// Each action validates its arguments synchronously (ActionValidationError, before any Promise
-// exists), copies user values as JSON by the result rules (TypeError if impossible; nothing is
-// recorded), records {type, payload} with Appsmith's type name, and returns a Promise (undefined
-// for postWindowMessage). In expression mode each throws ActionCalledInSyncFieldError instead.
+// Each action is Appsmith's (workers/Evaluation/fns/*.ts builds the payload, sagas/ActionExecution/
+// *.ts checks it on the main thread): it records {type, payload} with Appsmith's type name and
+// returns a Promise that resolves to `[]` (ActionExecutionSagas.ts: `let response = []`).
+// The checks are the main thread's, nothing more; a failed one rejects the Promise with an
+// ActionValidationError and records nothing, as does a value that cannot be copied as JSON by the
+// result rules (a TypeError). postWindowMessage is fire-and-forget: it returns undefined, and a
+// target origin lodash calls empty is logged at level error instead of recorded (PostMessageSaga).
+// In expression mode each throws ActionCalledInSyncFieldError at the call instead.
 (function (boot) {
   "use strict";
-  const { RangeError, TypeError } = boot.primordials;
+  const {
+    ArrayIsArray, ArrayPrototypeJoin, MapPrototypeGetSize, ObjectKeys, RangeError,
+    SetPrototypeGetSize, StringPrototypeSlice, TypeError, listPush, newList,
+  } = boot.primordials;
   const { abort, emit, jsonString } = boot.host;
-  const { ActionValidationError, copyValue, expectType, fail, guard, typeName } = boot.framework;
+  const {
+    ActionValidationError, copyText, guard, invalid, promised, typeName,
+  } = boot.framework;
+  const { isMap, isSet } = boot.encode;
 
   // One value may take the result's cap; all payloads of an evaluation, eight times that.
   const maxResultBytes = boot.host.config.maxResultBytes;
@@ -60,102 +71,140 @@
     emit("actions", "{\"type\":" + jsonString(type) + ",\"payload\":" + payloadJson + "}");
   }
 
-  function copy(value, what) {
-    return copyValue(value, what, limits.maxValueBytes).text;
+  // The JSON text of a payload value: a string is checked on its length before it is read.
+  function json(value, what) {
+    if (typeof value === "string") return text(value, what);
+    return copyText(value, what, limits.maxValueBytes, false);
   }
 
-  function isObject(value) {
-    return typeName(value) === "object";
+  // A payload object from name, value, what triples; a value JSON leaves out of an object
+  // (undefined, a function) is left out, as it is when the main thread receives the payload.
+  function payload(...members) {
+    const parts = newList();
+    for (let i = 0; i < members.length; i += 3) {
+      const value = members[i + 1];
+      if (value === undefined || typeof value === "function") continue;
+      listPush(parts, "\"" + members[i] + "\":" + json(value, members[i + 2]));
+    }
+    return "{" + ArrayPrototypeJoin(parts, ",") + "}";
   }
 
-  async function resolved() {
-    return undefined;
+  // lodash's isEmpty, as PostMessageSaga.ts applies it to the target origin: a number, a boolean
+  // or an empty string, array, Map, Set or object is empty.
+  function isEmpty(value) {
+    if (value === undefined || value === null) return true;
+    if (typeof value === "string") return value.length === 0;
+    if (typeof value !== "object" && typeof value !== "function") return true;
+    if (isMap(value)) return MapPrototypeGetSize(value) === 0;
+    if (isSet(value)) return SetPrototypeGetSize(value) === 0;
+    let array = false;
+    try {
+      array = ArrayIsArray(value);
+    } catch { /* a revoked Proxy: no keys below either */ }
+    if (array) return value.length === 0;
+    return ObjectKeys(value).length === 0;
   }
 
   const ALERT_STYLES = { __proto__: null, info: true, success: true, warning: true, error: true };
 
   function showAlert(message, style) {
     guard("showAlert");
-    expectType("showAlert", "message", "string", message);
-    if (style !== undefined && (typeof style !== "string" || ALERT_STYLES[style] !== true)) {
-      fail("showAlert", "style", "'info' | 'success' | 'warning' | 'error'", style);
-    }
-    const styleJson = style === undefined ? "" : ",\"style\":" + jsonString(style);
-    record("SHOW_ALERT", "{\"message\":" + text(message, "the message") + styleJson + "}");
-    return resolved();
+    return promised(() => {
+      // ShowAlertActionSaga.ts: the message must be a string; another style than these four is
+      // ignored (the toast shows without one), so the record leaves it out.
+      if (typeof message !== "string") throw invalid("showAlert", "message", "STRING", message);
+      const known = typeof style === "string" && ALERT_STYLES[style] === true;
+      record("SHOW_ALERT", "{\"message\":" + text(message, "the message") +
+        (known ? ",\"style\":" + jsonString(style) : "") + "}");
+      return [];
+    });
   }
 
-  // Defaults of object parameters are written as JSON text, not as `{}` objects: an object made
-  // here would be handed to user hooks (an Object.prototype.toJSON getter) while it is copied.
   function navigateTo(pageNameOrUrl, params = undefined, target = "SAME_WINDOW") {
     guard("navigateTo");
-    expectType("navigateTo", "pageNameOrUrl", "string", pageNameOrUrl);
-    if (params !== undefined && !isObject(params)) fail("navigateTo", "params", "object", params);
-    if (target !== "SAME_WINDOW" && target !== "NEW_WINDOW") {
-      fail("navigateTo", "target", "'SAME_WINDOW' | 'NEW_WINDOW'", target);
-    }
-    const paramsJson = params === undefined ? "{}" : copy(params, "navigateTo params");
-    record("NAVIGATE_TO", "{\"pageNameOrUrl\":" + text(pageNameOrUrl, "pageNameOrUrl") + ",\"params\":" +
-      paramsJson + ",\"target\":" + jsonString(target) + "}");
-    return resolved();
+    return promised(() => {
+      // NavigateActionSaga: a name that is no page and no URL fails. Pages are not known here;
+      // an empty name (or none) is neither, whatever the pages.
+      if (pageNameOrUrl === "" || pageNameOrUrl === undefined || pageNameOrUrl === null) {
+        throw new ActionValidationError("Enter a valid URL or page name");
+      }
+      record("NAVIGATE_TO", payload("pageNameOrUrl", pageNameOrUrl, "pageNameOrUrl",
+        "params", params, "navigateTo params", "target", target, "the target"));
+      return [];
+    });
   }
 
-  function showModal(modalName) {
+  function showModal(name) {
     guard("showModal");
-    expectType("showModal", "modalName", "string", modalName);
-    record("SHOW_MODAL_BY_NAME", "{\"modalName\":" + text(modalName, "the modal name") + "}");
-    return resolved();
+    return promised(() => {
+      if (typeof name !== "string") throw invalid("showModal", "name", "STRING", name);
+      record("SHOW_MODAL_BY_NAME", "{\"modalName\":" + text(name, "the modal name") + "}");
+      return [];
+    });
   }
 
-  function closeModal(modalName) {
+  function closeModal(name) {
     guard("closeModal");
-    expectType("closeModal", "modalName", "string", modalName);
-    record("CLOSE_MODAL", "{\"modalName\":" + text(modalName, "the modal name") + "}");
-    return resolved();
+    return promised(() => {
+      if (typeof name !== "string") throw invalid("closeModal", "name", "STRING", name);
+      record("CLOSE_MODAL", "{\"modalName\":" + text(name, "the modal name") + "}");
+      return [];
+    });
   }
 
-  function download(data, fileName, fileType) {
+  function download(data, name, type) {
     guard("download");
-    if (fileName === undefined || fileName === null || fileName === "") {
-      throw new ActionValidationError("Please enter a file name");
-    }
-    expectType("download", "fileName", "string", fileName);
-    if (fileType !== undefined) expectType("download", "fileType", "string", fileType);
-    const dataJson = copy(data, "download data");
-    const typeJson = fileType === undefined ? "" : ",\"type\":" + text(fileType, "the file type");
-    record("DOWNLOAD", "{\"data\":" + dataJson + ",\"name\":" + text(fileName, "the file name") + typeJson +
-      "}");
-    return resolved();
+    return promised(() => {
+      // DownloadActionSaga.ts checks only `if (!name)`.
+      if (!name) throw invalid("download", "name", "STRING", name);
+      record("DOWNLOAD", payload("data", data, "download data", "name", name, "the file name",
+        "type", type, "the file type"));
+      return [];
+    });
   }
 
-  function copyToClipboard(data, options = undefined) {
+  function copyToClipboard(data, options) {
     guard("copyToClipboard");
-    expectType("copyToClipboard", "data", "string", data);
-    if (options !== undefined && !isObject(options)) {
-      fail("copyToClipboard", "options", "object", options);
-    }
-    const optionsJson = options === undefined ? "{}" : copy(options, "copyToClipboard options");
-    record("COPY_TO_CLIPBOARD", "{\"data\":" + text(data, "the data") + ",\"options\":" + optionsJson +
-      "}");
-    return resolved();
+    return promised(() => {
+      // copyToClipboard.ts keeps `{debug: options?.debug, format: options?.format}`, read in
+      // that order before the main thread checks `data` (CopyActionSaga.ts).
+      let debug;
+      let format;
+      if (options !== undefined && options !== null) {
+        debug = options.debug;
+        format = options.format;
+      }
+      if (typeof data !== "string") throw invalid("copyToClipboard", "data", "STRING", data);
+      record("COPY_TO_CLIPBOARD", "{\"data\":" + text(data, "the data") + ",\"options\":" +
+        payload("debug", debug, "the debug option", "format", format, "the format option") + "}");
+      return [];
+    });
   }
 
   function resetWidget(widgetName, resetChildren = true) {
     guard("resetWidget");
-    expectType("resetWidget", "widgetName", "string", widgetName);
-    expectType("resetWidget", "resetChildren", "boolean", resetChildren);
-    record("RESET_WIDGET_META_RECURSIVE_BY_NAME", "{\"widgetName\":" + text(widgetName, "the widget name") +
-      ",\"resetChildren\":" + (resetChildren ? "true" : "false") + "}");
-    return resolved();
+    return promised(() => {
+      // ResetWidgetActionSaga.ts checks the name with getType; the worker's payload carries the
+      // meta updates it computed from the widget tree, which jseval does not have: none.
+      if (typeName(widgetName) !== "STRING") {
+        throw invalid("resetWidget", "widgetName", "STRING", widgetName);
+      }
+      const members = payload("widgetName", widgetName, "the widget name", "resetChildren",
+        resetChildren, "resetChildren"); // never "{}": the name is a string
+      record("RESET_WIDGET_META_RECURSIVE_BY_NAME",
+        StringPrototypeSlice(members, 0, -1) + ",\"metaUpdates\":[]}");
+      return [];
+    });
   }
 
-  function postWindowMessage(message, source = "window", targetOrigin = "*") {
+  function postWindowMessage(message, source, targetOrigin) {
     guard("postWindowMessage");
-    expectType("postWindowMessage", "source", "string", source);
-    expectType("postWindowMessage", "targetOrigin", "string", targetOrigin);
-    const messageJson = copy(message, "the message");
-    record("POST_MESSAGE", "{\"message\":" + messageJson + ",\"source\":" + text(source, "the source") +
-      ",\"targetOrigin\":" + text(targetOrigin, "the target origin") + "}");
+    if (isEmpty(targetOrigin)) {
+      boot.console.logLine("error", "Please enter a target origin URL.");
+      return undefined;
+    }
+    record("POST_MESSAGE", payload("message", message, "the message", "source", source,
+      "the source", "targetOrigin", targetOrigin, "the target origin"));
     return undefined;
   }
 

@@ -271,8 +271,8 @@ DEEP = "let a = 1; for (let i = 0; i < DEPTH; i++) a = [a];\n"
         ("a", 129, "unserializable"),
         ("a", 1000, "unserializable"),
         ("storeValue('k', a)", 129, "runtime"),  # the TypeError of an uncopyable value
-        ("showAlert('x'); postWindowMessage(a)", 129, "runtime"),
-        ("console.log(a); storeValue('k', a); postWindowMessage(a); 1", 128, None),
+        ("showAlert('x'); postWindowMessage(a, 'window', '*')", 129, "runtime"),
+        ("console.log(a); storeValue('k', a); postWindowMessage(a, 'window', '*'); 1", 128, None),
         ("console.log(a, '%j', a); 1", 1000, None),
     ],
 )

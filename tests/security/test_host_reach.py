@@ -101,11 +101,15 @@ SHIM_VALUES = {
     "clearStore promise": "clearStore()",
     "action promise": "showAlert('x')",
     "navigateTo promise": "navigateTo('p')",
-    "postWindowMessage": "postWindowMessage('m')",
+    "postWindowMessage": "postWindowMessage('m', 'window', '*')",
     "timer id": "setTimeout(() => {}, 1)",
     "interval id": "setInterval(() => {}, 1, 'named')",
-    "ActionValidationError": "(() => { try { showAlert(1) } catch (e) { return e } })()",
-    "uncopyable TypeError": "(() => { const o = {}; o.o = o; try { storeValue('k', o) } catch (e) { return e } })()",
+    "ActionValidationError": "showAlert(1).catch((e) => e)",
+    "navigateTo rejection": "navigateTo('').catch((e) => e)",
+    "uncopyable TypeError": "(() => { const o = {}; o.o = o; return storeValue('k', o).catch((e) => e) })()",
+    "derived framework promise": "showAlert('x').then(() => 1)",
+    "framework promise's then": "Object.getOwnPropertyDescriptor(showAlert('x'), 'then').value",
+    "framework promise's constructor getter": "Object.getOwnPropertyDescriptor(storeValue('k', 1), 'constructor').get",
     "InvalidCharacterError": "(() => { try { atob('!') } catch (e) { return e } })()",
     "DataCloneError": "(() => { try { structuredClone(() => 1) } catch (e) { return e } })()",
     "TypeMismatchError": "(() => { try { crypto.getRandomValues(new Float32Array(1)) } catch (e) { return e } })()",
@@ -301,8 +305,11 @@ def test_caller_and_callee_of_callbacks_the_runtime_calls_reveal_no_runtime_func
 
 
 def test_species_on_promises_the_shims_return(attack: Attack) -> None:
-    """`then` on a promise a shim returned follows Symbol.species (as in a browser), and a
-    global species change alters nothing the runtime does or records."""
+    """`then` on a promise a shim returned never consults Symbol.species (its derived promise is
+    a plain Promise the runtime owns, so a rejection dropped at the end of a chain is reported;
+    docs/DECISIONS.md), its `constructor` cannot be replaced (an `await` of it could otherwise be
+    routed through `then` again), and a global species change alters nothing the runtime does or
+    records."""
     code = """
     const seen = [];
     class Spy extends Promise {
@@ -312,15 +319,62 @@ def test_species_on_promises_the_shims_return(attack: Attack) -> None:
     Object.defineProperty(Promise, Symbol.species, { get() { seen.push('global species'); return Spy; } });
     const p = storeValue('k', 1);
     p.constructor = Spy;
+    let strict;
+    try { (() => { 'use strict'; p.constructor = Spy; })(); } catch (e) { strict = e.name; }
     const derived = p.then((v) => v);
     const q = showAlert('m').then(() => 'done');
     const results = await Promise.all([derived, q]);
-    return [seen.includes('species'), results, appsmith.store.k, String(Object.getPrototypeOf(storeValue('j', 2)) === Promise.prototype)];
+    const failed = showAlert(1).then(() => 'never');
+    return [seen, results, appsmith.store.k, p.constructor === Promise, strict,
+      Object.getPrototypeOf(derived) === Promise.prototype, Object.getPrototypeOf(storeValue('j', 2)) === Promise.prototype];
     """
     result = attack(code, mode="function")
     assert result["ok"], result["error"]
-    assert result["result"] == [True, [{}, "done"], 1, "true"]
+    assert result["result"] == [[], [{}, "done"], 1, True, "TypeError", True, True]
     assert [a["type"] for a in result["actions"]] == ["STORE_VALUE", "SHOW_ALERT", "STORE_VALUE"]
+    assert [entry["text"] for entry in result["logs"]] == [
+        "Uncaught (in promise) ActionValidationError: "
+        "showAlert expected STRING for 'message' argument but received NUMBER"
+    ]
+
+
+def test_promise_hooks_neither_break_nor_observe_rejection_tracking(attack: Attack) -> None:
+    """The runtime watches its own promises for unhandled rejections with `await` and their own
+    `then`: user replacements of Promise.prototype.then/catch/finally, of the Promise statics and
+    of the global Promise, and a getter for Promise[@@species], are never called by it, and what
+    is reported is what is reported without them. (The code below calls none of them itself:
+    whatever reaches a hook was the runtime. Promise.prototype.constructor is left alone: the
+    runtime awaits the user function's own promise, which reads it, as any `await` does.)"""
+    hooks = r"""
+    const calls = [];
+    const P = Promise;
+    for (const k of ['then', 'catch', 'finally']) {
+      const original = P.prototype[k];
+      P.prototype[k] = function (...a) { calls.push('Promise.prototype.' + k); return Reflect.apply(original, this, a); };
+    }
+    for (const k of ['resolve', 'reject', 'all', 'withResolvers']) {
+      const original = P[k];
+      P[k] = function (...a) { calls.push('Promise.' + k); return Reflect.apply(original, this, a); };
+    }
+    Object.defineProperty(P, Symbol.species, { get() { calls.push('species'); return P; }, configurable: true });
+    globalThis.Promise = function Fake() { calls.push('global Promise'); };
+    """
+    body = r"""
+    showAlert(1);
+    showModal(2).then(() => 'never');
+    let caught;
+    try { await showAlert(3) } catch (e) { caught = e.name }
+    navigateTo('').then(() => 'never', undefined);
+    download('d', 'f').then(() => 'fine');
+    const stored = await storeValue('k', 1);
+    return [caught, stored, calls];
+    """
+    plain = attack("const calls = [];\n" + body, mode="function")
+    hooked = attack(hooks + body, mode="function")
+    assert plain["ok"] and hooked["ok"], (plain["error"], hooked["error"])
+    assert plain["result"] == hooked["result"] == ["ActionValidationError", {}, []], hooked["result"]
+    assert [e["text"] for e in plain["logs"]] == [e["text"] for e in hooked["logs"]]
+    assert len(plain["logs"]) == 3 and plain["actions"] == hooked["actions"]
 
 
 ACCESSOR_GLOBALS = [
@@ -427,7 +481,8 @@ def test_every_function_reachable_prints_as_native_code(attack: Attack, origin_s
       () => storeValue('a', 1), () => new TextEncoder().encodeInto('a', new Uint8Array(2)),
       () => new Headers({a: '1'}).entries(), () => fetch(ORIGIN + '/echo'), () => fetch('http://10.255.255.1/'),
       () => new AbortController(), () => AbortSignal.abort(), () => new TextDecoder(), () => new FinalizationRegistry(() => {}),
-      () => new Response('x'), () => new Request('https://example.com/'), () => new Uint8Array(1).slice()]) await grab(f);
+      () => new Response('x'), () => new Request('https://example.com/'), () => new Uint8Array(1).slice(),
+      () => [showAlert('x'), showAlert('y').then(() => 1)]]) await grab(f);
     const seen = new Set(); const bad = []; const queue = [...roots];
     while (queue.length && seen.size < 50000) {
       const o = queue.shift();

@@ -96,8 +96,11 @@ t('store', () => { keep(storeValue('k', input.stored)); keep(removeValue('gone')
 t('storeCopy', () => { keep(storeValue('m', input.graph.m)); keep(storeValue('big', 10n)); return [keep(appsmith.store.m), appsmith.store.big]; });
 t('localStorage', () => { localStorage.setItem('l', input.lsValue); const r = [keep(localStorage.getItem('l')), localStorage.getItem('l[1].z'), localStorage.getItem('init.a[1]'), localStorage.getItem('nope')]; localStorage.removeItem('l'); return r; });
 t('actions', () => { keep(showAlert('hi', 'info')); keep(navigateTo('P', input.params, 'NEW_WINDOW')); keep(showModal('M')); keep(closeModal('M')); keep(download(input.data, 'f.json', 'application/json')); keep(copyToClipboard('c', input.options)); keep(resetWidget('W', false)); postWindowMessage(input.message, 'window', '*'); return 1; });
-t('validation', () => { try { showAlert(1); } catch (e) { keep(e); return [e.name, e.message, e instanceof O.Error]; } });
-t('uncopyable', () => { try { storeValue('self', input.graph); } catch (e) { keep(e); return [e.name, e.message]; } });
+await ta('validation', async () => { try { await keep(showAlert(1)); } catch (e) { keep(e); return [e.name, e.message, e instanceof O.Error]; } });
+await ta('uncopyable', async () => { try { await keep(storeValue('self', input.graph)); } catch (e) { keep(e); return [e.name, e.message]; } });
+// Rejections nobody handles, of promises user code never holds: logged, and neither the
+// promises nor their reasons may meet a hook.
+t('unhandled', () => { showAlert(2); showModal(input.small).then(input.double); postWindowMessage(input.message, 'window'); localStorage.setItem('cyclic', input.graph); return 1; });
 t('base64', () => { let bad; try { atob('!'); } catch (e) { keep(e); bad = e.name; } return [btoa('hello'), atob('aGVsbG8='), bad]; });
 t('encoder', () => { const u = keep(new TextEncoder().encode('hé€😀')); return [u.length, u[0], u[1], u[3], u[6], u[9]]; });
 t('encodeInto', () => { const d = new Uint8Array(5); const r = keep(new TextEncoder().encodeInto('hé€', d)); return [r.read, r.written, d[0], d[2], d[3]]; });
@@ -270,6 +273,18 @@ def baseline(exercise: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
     texts = [entry["text"] for entry in result["logs"]]
     assert "microtask" in texts and "timeout arg" in texts and "interval iv" in texts
     assert "Uncaught RangeError: in a timer" in texts
+    assert out["unhandled"] == 1
+    assert texts.count("Please enter a target origin URL.") == 1
+    uncaught = [text for text in texts if text.startswith("Uncaught (in promise) ")]
+    assert uncaught == [
+        "Uncaught (in promise) ActionValidationError: "
+        "showAlert expected STRING for 'message' argument but received NUMBER",
+        "Uncaught (in promise) TypeError: cannot convert .self to JSON: it is cyclic "
+        "(Converting circular structure to JSON)",
+        # the end of the showModal chain: it rejects a microtask after the others
+        "Uncaught (in promise) ActionValidationError: "
+        "showModal expected STRING for 'name' argument but received OBJECT",
+    ], uncaught
     assert [a["type"] for a in result["actions"]][:4] == [
         "STORE_VALUE", "REMOVE_VALUE", "STORE_VALUE", "STORE_VALUE"
     ]
