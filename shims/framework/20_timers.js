@@ -2,87 +2,124 @@
 // Exposes: the four functions; `tick()` (fire the earliest due timer, one per host task so the
 //          microtasks of each callback run before the next, as in a browser); `nextDueMs()`,
 //          `dueCount()`, `count()`, `pendingJson()` for the host.
-// Hides:   the timer table. An interval's id is args[0] when given (Appsmith): a new interval with
-//          an id in use replaces the old one; clearInterval clears only the interval with exactly
-//          that id and clearTimeout only the timeout, so clearing one never clears another
-//          (Appsmith issue #29725). A non-function callback is ignored: strings are never evaluated.
-// Needs:   00_primordials, 05_host (config: maxTimers), 15_clock, 18_framework; 70_run at call time.
+// Hides:   the timer table (internal id -> timer) and the interval keys (key -> internal id).
+// Needs:   00_primordials, 05_host (config: maxTimers, maxResultBytes), 15_clock, 18_framework;
+//          70_run and 16_promises at call time.
 // Load:    lazy (first timer function).
+//
+// As Appsmith's overrides (workers/Evaluation/fns/overrides/interval.ts, timeout.ts) over a
+// browser's timers: ids are numbers from 1, shared by timeouts and intervals. setInterval's delay
+// defaults to 300; the interval is registered under `args[0] || internalId` (any truthy value is
+// a key, compared as a Map compares); a new interval under a key in use clears the old one; it
+// returns the internal id; every extra argument (the key first) goes to the callback.
+// clearInterval(key) clears only the interval registered under that key (so not one by its
+// internal id when it has a custom key). clearTimeout is the browser's: it clears the timer with
+// that id, timeout or interval. A non-function callback is never called (strings are never
+// evaluated), but its timer exists, as in Appsmith, whose wrapper tests the callback when it fires.
 (function (boot) {
   "use strict";
   const {
     Map, MapPrototypeDelete, MapPrototypeForEach, MapPrototypeGet, MapPrototypeGetSize,
-    MapPrototypeHas, MapPrototypeSet, Number, NumberIsNaN, ObjectPrototypeIsPrototypeOf,
-    PromisePrototype, RangeError, ReflectApply, listPush, newList, ArrayPrototypeJoin,
+    MapPrototypeSet, ObjectPrototypeIsPrototypeOf, PromisePrototype, RangeError, ReflectApply,
+    TypeError, listPush, newList, ArrayPrototypeJoin,
   } = boot.primordials;
   const { abort, jsonNumber, jsonString } = boot.host;
-  const { guard } = boot.framework;
+  const { guard, copyText } = boot.framework;
   const clock = boot.clock;
 
-  const table = new Map(); // id -> timer record
+  const table = new Map(); // internal id -> timer record
+  const intervals = new Map(); // key -> internal id (Appsmith's intervalIdMap)
   const state = {
-    __proto__: null, nextId: 1, seq: 0, maxTimers: boot.host.config.maxTimers, dirty: false,
+    __proto__: null, nextId: 1, seq: 0, maxTimers: boot.host.config.maxTimers,
+    maxKeyBytes: boot.host.config.maxResultBytes, dirty: false,
   };
 
-  // HTML's timer delay: ToNumber, then WebIDL `long` (ToInt32), negatives are 0.
-  function delayOf(value, fallback) {
-    if (value === undefined) return fallback;
-    let n = Number(value);
-    if (NumberIsNaN(n)) return 0;
-    n |= 0;
+  // WebIDL `long` (ToNumber, then ToInt32): a timer id, or a delay before HTML clamps it.
+  function toLong(value) {
+    return +value | 0;
+  }
+
+  // HTML's timer delay: negatives are 0.
+  function delayOf(value) {
+    const n = toLong(value);
     return n < 0 ? 0 : n;
   }
 
-  function schedule(id, kind, callback, delayMs, args) {
-    if (!MapPrototypeHas(table, id) && MapPrototypeGetSize(table) >= state.maxTimers) {
+  function schedule(kind, callback, delayMs, args, key, keyJson) {
+    if (MapPrototypeGetSize(table) >= state.maxTimers) {
       abort("limit", "too many timers: at most " + state.maxTimers + " may be pending at once",
         RangeError);
     }
-    MapPrototypeDelete(table, id);
+    const id = state.nextId++;
     MapPrototypeSet(table, id, {
-      __proto__: null, id, kind, callback, delayMs, args, due: clock.now() + delayMs,
-      seq: ++state.seq,
+      __proto__: null, id, kind, callback, delayMs, args, key, keyJson,
+      due: clock.now() + delayMs, seq: ++state.seq,
     });
     state.dirty = true;
+    return id;
+  }
+
+  function remove(id) {
+    const timer = MapPrototypeGet(table, id);
+    if (timer === undefined) return;
+    MapPrototypeDelete(table, id);
+    state.dirty = true;
+  }
+
+  // A custom interval key as `timers.pending[].id` shows it: JSON by the result rules, written
+  // once, when the interval is registered (a key is any value; a cycle is marked, not refused).
+  function keyJson(key) {
+    if (typeof key === "number") return jsonNumber(key);
+    if (typeof key === "string") {
+      if (key.length > state.maxKeyBytes) {
+        throw new TypeError("cannot copy the interval id: it is larger than " +
+          state.maxKeyBytes + " bytes");
+      }
+      return jsonString(key);
+    }
+    return copyText(key, "the interval id", state.maxKeyBytes, true);
   }
 
   function setTimeout(callback, delay, ...args) {
     guard("setTimeout");
-    const id = state.nextId++;
-    if (typeof callback === "function") schedule(id, "timeout", callback, delayOf(delay, 0), args);
-    return id;
+    return schedule("timeout", callback, delayOf(delay), args, undefined, null);
   }
 
   function setInterval(callback, delay = 300, ...args) {
     guard("setInterval");
-    // args.length first: an index getter on Array.prototype must not invent an id.
-    const custom = args.length > 0 && typeof args[0] === "string" && args[0] !== "" ? args[0]
-      : undefined;
-    const id = custom === undefined ? state.nextId++ : custom;
-    if (typeof callback === "function") {
-      schedule(id, "interval", callback, delayOf(delay, 300), args);
-    } else if (custom !== undefined) {
-      clear(id, "interval");
+    // args.length first: an index getter on Array.prototype must not invent a key.
+    const key = args.length > 0 ? args[0] : undefined;
+    const json = key ? keyJson(key) : null;
+    const delayMs = delayOf(delay);
+    const running = MapPrototypeGet(intervals, key);
+    if (running !== undefined) {
+      remove(running);
+      MapPrototypeDelete(intervals, key);
     }
+    const id = schedule("interval", callback, delayMs, args, key, json);
+    MapPrototypeSet(intervals, key ? key : id, id);
     return id;
-  }
-
-  function clear(id, kind) {
-    const timer = MapPrototypeGet(table, id);
-    if (timer !== undefined && timer.kind === kind) {
-      MapPrototypeDelete(table, id);
-      state.dirty = true;
-    }
   }
 
   function clearTimeout(id) {
     guard("clearTimeout");
-    clear(id, "timeout");
+    const timer = MapPrototypeGet(table, toLong(id));
+    if (timer === undefined) return;
+    remove(timer.id);
+    // An interval cleared by its internal id leaves no key behind (Appsmith's map would keep a
+    // dead entry; nothing can tell the two apart).
+    if (timer.kind === "interval") {
+      const key = timer.key ? timer.key : timer.id;
+      if (MapPrototypeGet(intervals, key) === timer.id) MapPrototypeDelete(intervals, key);
+    }
   }
 
-  function clearInterval(id) {
+  function clearInterval(key) {
     guard("clearInterval");
-    clear(id, "interval");
+    const id = MapPrototypeGet(intervals, key);
+    if (id === undefined) return;
+    MapPrototypeDelete(intervals, key);
+    remove(id);
   }
 
   function earliest(onlyDue) {
@@ -116,10 +153,14 @@
       timer.due = (clock.virtual() ? timer.due : clock.now()) + timer.delayMs;
       timer.seq = ++state.seq;
     }
+    if (typeof timer.callback !== "function") return true;
     try {
       const value = ReflectApply(timer.callback, undefined, timer.args);
+      // A promise the callback returns is reported if it rejects (an async callback that
+      // throws); the runtime's own promises report themselves, only if nobody handles them.
       if (value !== null && typeof value === "object" &&
-          ObjectPrototypeIsPrototypeOf(PromisePrototype, value)) {
+          ObjectPrototypeIsPrototypeOf(PromisePrototype, value) &&
+          !(boot.isLoaded("promises") && boot.promises.isOwned(value))) {
         reportRejection(value);
       }
     } catch (error) {
@@ -153,7 +194,7 @@
     state.dirty = false;
     const parts = newList();
     MapPrototypeForEach(table, (timer) => {
-      const id = typeof timer.id === "number" ? jsonNumber(timer.id) : jsonString(timer.id);
+      const id = timer.keyJson === null ? jsonNumber(timer.id) : timer.keyJson;
       listPush(parts, "{\"id\":" + id + ",\"kind\":\"" + timer.kind + "\",\"delay_ms\":" +
         jsonNumber(timer.delayMs) + "}");
     });
