@@ -53,7 +53,9 @@
         return PromisePrototypeThen(this, onFulfilled, onRejected);
       }
       WeakSetPrototypeAdd(handled, this);
-      return adopt(chain(this, onFulfilled, onRejected));
+      const box = { __proto__: null, promise: undefined };
+      box.promise = adopt(chain(box, this, onFulfilled, onRejected), false);
+      return box.promise;
     },
   };
   const getConstructor = nativeLooking(ObjectGetOwnPropertyDescriptor(members, "constructor").get);
@@ -62,20 +64,40 @@
     __proto__: null, get: getConstructor, set: undefined, enumerable: false, configurable: false,
   };
   // As assignable as the inherited `then` it shadows; replacing it only loses the chain's report.
-  const THEN = { __proto__: null, value: then, writable: true, enumerable: false, configurable: true };
+  const THEN = {
+    __proto__: null, value: then, writable: true, enumerable: false, configurable: true,
+  };
 
   // The intrinsic `then`'s reaction, as an async function: the handler runs in the same microtask
-  // as it would there, with `this` undefined, and its result or throw settles the derived promise.
-  async function chain(source, onFulfilled, onRejected) {
-    let value;
+  // as it would there, with `this` undefined, and its result or throw settles the derived promise
+  // (`box.promise`, set when this first suspends). The chain knows when that promise rejects,
+  // except when the handler returns an object (maybe a thenable that rejects later): only then
+  // does the watcher await it.
+  async function chain(box, source, onFulfilled, onRejected) {
+    let outcome;
     try {
-      value = await source;
-    } catch (reason) {
-      if (typeof onRejected !== "function") throw reason;
-      return ReflectApply(onRejected, undefined, [reason]);
+      try {
+        outcome = await source;
+      } catch (reason) {
+        if (typeof onRejected !== "function") throw reason;
+        outcome = ReflectApply(onRejected, undefined, [reason]);
+        return settle(box, outcome);
+      }
+      if (typeof onFulfilled === "function") {
+        outcome = ReflectApply(onFulfilled, undefined, [outcome]);
+      }
+    } catch (error) {
+      noteRejected(box.promise, error);
+      throw error;
     }
-    if (typeof onFulfilled !== "function") return value;
-    return ReflectApply(onFulfilled, undefined, [value]);
+    return settle(box, outcome);
+  }
+
+  function settle(box, outcome) {
+    if ((typeof outcome === "object" && outcome !== null) || typeof outcome === "function") {
+      startWatching(box.promise);
+    }
+    return outcome;
   }
 
   function noteRejected(promise, reason) {
@@ -91,18 +113,21 @@
     }
   }
 
-  // Own the promise; `watched`: it may still reject, so the watcher awaits it.
-  function adopt(promise, watched = true) {
-    ObjectDefineProperty(promise, "then", THEN);
-    ObjectDefineProperty(promise, "constructor", CONSTRUCTOR);
-    WeakSetPrototypeAdd(owned, promise);
-    if (!watched) return promise;
+  function startWatching(promise) {
     state.quiet = true; // watch() reads `constructor` synchronously, in its `await`
     try {
       watch(promise);
     } finally {
       state.quiet = false;
     }
+  }
+
+  // Own the promise; `watched`: it may still reject, so the watcher awaits it.
+  function adopt(promise, watched = true) {
+    ObjectDefineProperty(promise, "then", THEN);
+    ObjectDefineProperty(promise, "constructor", CONSTRUCTOR);
+    WeakSetPrototypeAdd(owned, promise);
+    if (watched) startWatching(promise);
     return promise;
   }
 
