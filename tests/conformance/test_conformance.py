@@ -20,6 +20,14 @@ def test_case_names_are_unique() -> None:
     assert len(names) == len(set(names))
 
 
+def test_framework_cases_name_where_they_come_from() -> None:
+    """SPEC section 4 follows Appsmith's source: each framework case names the Appsmith file (or
+    the standard, or the SPEC section) it comes from, in its `source`."""
+    framework = ("actions", "store", "timers", "rejections", "datafields")
+    missing = [c.name for c in load_cases() if c.name.split("/")[0] in framework and not c.source]
+    assert missing == []
+
+
 @pytest.mark.parametrize(("name", "request_body", "expect"), CASES, ids=[c[0] for c in CASES])
 def test_in_process(evaluator: Evaluator, name: str, request_body: dict[str, Any],
                     expect: dict[str, Any]) -> None:
