@@ -21,8 +21,8 @@ def test_case_names_are_unique() -> None:
 
 
 def test_framework_cases_name_where_they_come_from() -> None:
-    """SPEC section 4 follows Appsmith's source: each framework case names the Appsmith file (or
-    the standard, or the SPEC section) it comes from, in its `source`."""
+    """The framework functions follow Appsmith's source: each framework case names the Appsmith
+    file (or the standard, or the rule of the contract) it comes from, in its `source`."""
     framework = ("actions", "store", "timers", "rejections", "datafields")
     missing = [c.name for c in load_cases() if c.name.split("/")[0] in framework and not c.source]
     assert missing == []
