@@ -32,7 +32,7 @@
 (function (boot) {
   "use strict";
   const {
-    ArrayPrototype, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf,
+    ArrayPrototype, ObjectDefineProperties, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf,
     ObjectHasOwn, ObjectPrototype, Promise, PromisePrototypeThen, ReflectApply, WeakSet,
     WeakSetPrototypeAdd, WeakSetPrototypeHas, listPush, nativeLooking, newList,
   } = boot.primordials;
@@ -67,6 +67,7 @@
   const THEN = {
     __proto__: null, value: then, writable: true, enumerable: false, configurable: true,
   };
+  const OWN = { __proto__: null, then: THEN, constructor: CONSTRUCTOR };
 
   // The intrinsic `then`'s reaction, as an async function: the handler runs in the same microtask
   // as it would there, with `this` undefined, and its result or throw settles the derived promise
@@ -124,8 +125,7 @@
 
   // Own the promise; `watched`: it may still reject, so the watcher awaits it.
   function adopt(promise, watched = true) {
-    ObjectDefineProperty(promise, "then", THEN);
-    ObjectDefineProperty(promise, "constructor", CONSTRUCTOR);
+    ObjectDefineProperties(promise, OWN);
     WeakSetPrototypeAdd(owned, promise);
     if (watched) startWatching(promise);
     return promise;
@@ -161,19 +161,23 @@
     return !ObjectHasOwn(ObjectPrototype, "then");
   }
 
+  async function fulfil(value) {
+    return value;
+  }
+
+  async function fail(reason) {
+    throw reason;
+  }
+
   function resolved(value) {
-    const deferred = pending();
     const settled = fulfilsAtOnce(value);
-    deferred.resolve(value);
-    return adopt(deferred.promise, !settled);
+    return adopt(fulfil(value), !settled);
   }
 
   function rejected(reason) {
-    const deferred = pending();
-    deferred.reject(reason);
-    adopt(deferred.promise, false);
-    noteRejected(deferred.promise, reason);
-    return deferred.promise;
+    const promise = adopt(fail(reason), false);
+    noteRejected(promise, reason);
+    return promise;
   }
 
   function isOwned(value) {
