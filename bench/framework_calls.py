@@ -39,6 +39,14 @@ WORKLOADS: dict[str, str] = {
     "then chain on a framework promise": (
         "for (let i = 0; i < N; i++) showAlert('x').then(() => i);"
     ),
+    # What owned promises cost the user's own promises: their own properties turn off V8's
+    # promise fast paths for the whole isolate once the first one exists.
+    "20 plain awaits, no framework call": (
+        "for (let i = 0; i < N * 20; i++) await Promise.resolve(i);"
+    ),
+    "20 plain awaits, after one showAlert": (
+        "await showAlert('x');\nfor (let i = 0; i < N * 20; i++) await Promise.resolve(i);"
+    ),
 }
 
 _TIMED = """const started = Date.now();
