@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from evaluator._bridge import Isolate, Reply, Task
+from evaluator._bridge import MODULES_UNAVAILABLE, Isolate, Reply, Task
 from evaluator.capabilities import (
     CapabilitySession,
     EncodedText,
@@ -78,6 +78,13 @@ _READ_LATIN1, _READ_UTF16 = 1, 2
 # Lines the compile wrapper puts before the user's code: script and function code compile as a
 # Function body ("(function anonymous(\n) {\n"), expressions as "return (\n" inside one.
 _SYNTAX_LINE_OFFSET = {"script": 2, "function": 2, "expression": 3}
+# Module syntax in the code: V8 says it is "outside a module"; the sandbox has no modules at all
+# (SPEC section 3), so the message says that.
+_MODULE_SYNTAX = {
+    "Cannot use import statement outside a module": "Cannot use import statement",
+    "Unexpected token 'export'": "Cannot use export statement",
+    "Cannot use 'import.meta' outside a module": "Cannot use 'import.meta'",
+}
 _MESSAGE_HEAD = re.compile(r"^(?P<resource>.*?):(?P<line>\d+): (?P<name>\w*): (?P<message>.*)$")
 
 
@@ -122,6 +129,8 @@ def parse_compile_error(text: str, mode: str, code: str) -> EvaluationFailed:
         return JSSyntaxError("the code does not parse")
     name = head.group("name") or "SyntaxError"
     message = head.group("message")
+    if message in _MODULE_SYNTAX:
+        message = f"{_MODULE_SYNTAX[message]}: {MODULES_UNAVAILABLE}"
     if name != "SyntaxError":
         # e.g. a RangeError for code nested too deeply to parse: the parser gave up.
         return JSRuntimeError(message, name=name, stack=f"{name}: {message}")

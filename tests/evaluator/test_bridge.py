@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from evaluator._bridge import MINI_RACER_VERSION, Isolate, v8_version
+from evaluator._bridge import MINI_RACER_VERSION, MODULES_UNAVAILABLE, Isolate, v8_version
 
 
 @pytest.fixture
@@ -106,3 +106,54 @@ def test_signal_runs_on_the_isolate_thread_and_can_cancel(isolate: Isolate) -> N
     reply = task.wait(5)
     assert fired == ["yes"]
     assert reply is not None and reply.kind == "terminated"
+
+
+# -- import(): V8's default answer replaced through its own API ----------------------------------
+
+
+def _settled(isolate: Isolate, code: str) -> object:
+    """Run `code` (which sets globalThis.out from a promise's reactions) and read `out`."""
+    started = isolate.eval(code).wait(5)
+    assert started is not None and started.ok, started
+    reply = isolate.eval("globalThis.out").wait(5)
+    assert reply is not None
+    return reply.value
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "import('node:fs')",
+        "import('x', { with: { type: 'json' } })",
+        "eval(\"import('x')\")",
+        "new Function(\"return import('x')\")()",
+        "(async () => await import('x'))()",
+    ],
+)
+def test_import_rejects_with_a_type_error_from_every_path(isolate: Isolate, call: str) -> None:
+    isolate.eval("0").wait(5)  # the first task installs the hook (in the sandbox: the runtime)
+    code = (
+        f"{call}.then(() => {{ globalThis.out = 'loaded' }}, (e) => {{ globalThis.out = "
+        "[e instanceof TypeError, e.name, e.message, typeof e.stack].join('|') }); 0"
+    )
+    assert _settled(isolate, code) == f"true|TypeError|{MODULES_UNAVAILABLE}|string"
+
+
+def test_each_import_gets_its_own_promise_and_error(isolate: Isolate) -> None:
+    isolate.eval("0").wait(5)
+    code = (
+        "const a = import('x'), b = import('x'); Promise.allSettled([a, b]).then((r) => {"
+        " globalThis.out = [a !== b, r[0].reason !== r[1].reason].join() }); 0"
+    )
+    assert _settled(isolate, code) == "true,true"
+
+
+def test_an_import_loop_is_still_terminated(isolate: Isolate) -> None:
+    isolate.eval("0").wait(5)
+    task = isolate.eval("for (;;) import('x').catch(() => {})")
+    assert task.wait(0.2) is None
+    task.cancel()
+    reply = task.wait(5)
+    assert reply is not None and reply.kind == "terminated"
+    after = isolate.eval("1 + 1").wait(5)
+    assert after is not None and after.value == 2

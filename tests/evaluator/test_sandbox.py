@@ -70,6 +70,28 @@ def test_compile_errors_point_at_the_users_line(text, mode, code, line, column) 
     assert (failure.line, failure.column) == (line, column)
 
 
+@pytest.mark.parametrize("mode", ["script", "function", "expression"])
+@pytest.mark.parametrize(
+    ("code", "message", "line", "column"),
+    [
+        ("import x from 'y'", "Cannot use import statement", 1, 1),
+        ("1;\nexport const a = 1", "Cannot use export statement", 2, 1),
+        ("import.meta.url", "Cannot use 'import.meta'", 1, 8),
+    ],
+)
+def test_module_syntax_is_a_syntax_error_that_says_there_are_no_modules(
+    mode: str, code: str, message: str, line: int, column: int
+) -> None:
+    if mode == "expression" and ";" in code:
+        code = "export const a = 1"
+        line = 1
+    outcome = run(code, mode=mode)
+    failure = outcome.failure
+    assert isinstance(failure, JSSyntaxError)
+    assert failure.message == f"{message}: modules are not available"
+    assert (failure.line, failure.column) == (line, column)
+
+
 def test_a_parser_that_gives_up_is_not_a_syntax_error() -> None:
     failure = parse_compile_error("<code>:1: RangeError: Maximum call stack size exceeded", "script", "x")
     assert isinstance(failure, JSRuntimeError) and failure.name == "RangeError"
