@@ -94,6 +94,7 @@ RESERVED_GLOBALS: frozenset[str] = frozenset(
     appsmith args atob btoa clearInterval clearStore clearTimeout closeModal console
     copyToClipboard crypto decodeURI decodeURIComponent download encodeURI encodeURIComponent
     escape eval fetch globalThis isFinite isNaN localStorage navigateTo parseFloat parseInt
+    performance
     postWindowMessage queueMicrotask removeValue resetWidget setInterval setTimeout showAlert
     showModal storeValue structuredClone undefined unescape _ forge moment
     arguments await break case catch class const continue debugger default delete do else

@@ -1,5 +1,6 @@
 // shims/clock/15_clock.js: real and virtual time, and the seeded Math.random (`clock`, `random_seed`).
-// Exposes: `now()` (epoch ms the timers use), `elapsedMs()` (for log `at_ms`), `advanceTo(t)` (virtual only);
+// Exposes: `now()` (epoch ms the timers use), `elapsedMs()` (for log `at_ms`), `originMs()` (where
+//          elapsedMs counts from), `advanceTo(t)` (virtual only);
 //          `virtual()`; `DateClass` (the Date the sandbox should see).
 // Hides:   the virtual instant, the PRNG state. Under the virtual clock, `Date` is a wrapper whose
 //          no-argument forms (new Date(), Date(), Date.now()) read the virtual instant; the
@@ -25,6 +26,11 @@
 
   function elapsedMs() {
     return now() - state.startMs;
+  }
+
+  // Where elapsedMs() counts from: the virtual start, or the real instant the evaluation began.
+  function originMs() {
+    return state.startMs;
   }
 
   function advanceTo(instantMs) {
@@ -113,6 +119,6 @@
   }
 
   return {
-    __proto__: null, now, elapsedMs, advanceTo, virtual, VirtualDate, seededRandom,
+    __proto__: null, now, elapsedMs, originMs, advanceTo, virtual, VirtualDate, seededRandom,
   };
 });

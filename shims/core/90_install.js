@@ -50,6 +50,7 @@
     __proto__: null,
     console: ["console", "console"],
     crypto: ["crypto", "crypto"],
+    performance: ["performance", "performance"],
     TextEncoder: ["encoding", "TextEncoder"],
     TextDecoder: ["encoding", "TextDecoder"],
     ArrayBuffer: ["memory", "ArrayBuffer"],

@@ -45,7 +45,7 @@ def test_the_service_environment_and_api_are_out_of_reach(attack: Attack, red_te
     # appears anywhere in the answer.)
     assert all(" threw " in line for line in found), found
     for line in found:
-        assert "ReferenceError" in line or "TypeError: fetch failed: " in line or "Error: Not supported" in line, line
+        assert "ReferenceError" in line or "TypeError: fetch failed: " in line or "TypeError: modules are not available" in line, line
     assert all(record["status"] is None for record in result["fetches"])
 
 
@@ -156,23 +156,42 @@ def test_nothing_of_a_concurrent_evaluation_reaches_this_one(attack: Attack) -> 
 
 
 def test_clocks_have_millisecond_resolution(attack: Attack) -> None:
-    """What the sandbox shows of time (docs/SECURITY.md): Date and Temporal.Now tick in whole
-    milliseconds; there is no `performance`, no SharedArrayBuffer or Atomics for a counting
-    thread, no process.hrtime. (One Date is read twice: two `new Date()` may straddle a
+    """What the sandbox shows of time (docs/SECURITY.md): Date, performance.now() and
+    Temporal.Now tick in whole milliseconds; there is no SharedArrayBuffer or Atomics for a
+    counting thread, no process.hrtime. (One Date is read twice: two `new Date()` may straddle a
     millisecond.)"""
     code = """
-    const deltas = new Set();
-    let last = Date.now();
-    const until = last + 20;
-    while (Date.now() < until) { const now = Date.now(); if (now !== last) { deltas.add(now - last); last = now; } }
+    const ticks = (now) => {
+      const deltas = new Set();
+      let last = now();
+      const until = last + 20;
+      while (now() < until) { const t = now(); if (t !== last) { deltas.add(t - last); last = t; } }
+      return deltas.size > 0 && [...deltas].every(Number.isInteger);
+    };
     const ns = [];
     for (let i = 0; i < 50; i++) ns.push(Temporal.Now.instant().epochNanoseconds % 1000000n === 0n);
-    [[...deltas].every(Number.isInteger), ns.every(Boolean), typeof performance, typeof SharedArrayBuffer,
+    const samples = [];
+    for (let i = 0; i < 1000; i++) samples.push(performance.now());
+    [ticks(Date.now), ticks(() => performance.now()), samples.every(Number.isInteger),
+     Number.isInteger(performance.timeOrigin), ns.every(Boolean), typeof SharedArrayBuffer,
      typeof Atomics, typeof process, (d => d.getMilliseconds() === d.getTime() % 1000)(new Date())]
     """
     result = attack(code, timeout_ms=1000)
     assert result["ok"], result["error"]
-    assert result["result"] == [True, True, "undefined", "undefined", "undefined", "undefined", True]
+    assert result["result"] == [
+        True, True, True, True, True, "undefined", "undefined", "undefined", True
+    ]
+
+
+def test_performance_follows_the_virtual_clock(attack: Attack) -> None:
+    code = """
+    const first = [performance.timeOrigin, performance.now()];
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    return [first, performance.timeOrigin, performance.now(), Date.now()];
+    """
+    result = attack(code, mode="function", clock="virtual", now_ms=86_400_000)
+    assert result["ok"], result["error"]
+    assert result["result"] == [[86_400_000, 0], 86_400_000, 2500, 86_402_500]
 
 
 def test_the_virtual_clock_hides_the_real_time_from_date(attack: Attack) -> None:

@@ -23,7 +23,8 @@ FRAMEWORK = {
     "download", "localStorage", "navigateTo", "postWindowMessage", "removeValue", "resetWidget",
     "setInterval", "setTimeout", "showAlert", "showModal", "storeValue",
 }
-WEB = {"atob", "btoa", "console", "crypto", "queueMicrotask", "structuredClone", "TextDecoder",
+WEB = {"atob", "btoa", "console", "crypto", "performance", "queueMicrotask", "structuredClone",
+       "TextDecoder",
        "TextEncoder"}
 FETCH = {"fetch", "Headers", "Request", "Response", "AbortController", "AbortSignal"}
 LIBRARIES = {"_", "moment", "forge"}  # SPEC section 9, loaded on first read
