@@ -2,8 +2,8 @@
 
 Each app gets its own `CollectorRegistry`, so two apps in one process (tests, embedding) never
 share counters or collide on registration. Gauges of the service (queue depth, warm sandboxes,
-workers) are read from `service.stats()` at scrape time rather than kept up to date on every
-request, so the request path pays nothing for them.
+workers) and its count of cancelled evaluations are read from `service.stats()` at scrape time
+rather than kept up to date on every request, so the request path pays nothing for them.
 
 Label values are bounded sets (error kinds, "ok"/"error", HTTP status codes): nothing from
 a request or a result ever becomes a label.
@@ -20,7 +20,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from evaluator import EvaluationResult, ServiceStats
@@ -52,6 +52,11 @@ class _ServiceCollector(Collector):
             ("jseval_workers_total", "Worker processes configured.", stats.workers_total),
         ):
             yield GaugeMetricFamily(name, doc, value=value)
+        yield CounterMetricFamily(
+            "jseval_evaluations_cancelled",
+            "Evaluations cancelled because their HTTP client disconnected (queued or running).",
+            value=stats.cancelled,
+        )
 
 
 class ApiMetrics:

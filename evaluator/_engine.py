@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from evaluator._cancellation import Cancellation
 from evaluator._result import assemble, failed_result
 from evaluator._sandbox import RunOutcome, SandboxConfig
 from evaluator._sandbox_pool import SandboxPool
@@ -31,6 +32,7 @@ __all__ = ["Engine", "dumps_json"]
 logger = logging.getLogger("jseval.engine")
 
 _MIB = 1024 * 1024
+_CANCELLED = SandboxFailure("the evaluation was cancelled")
 
 
 def dumps_json(value: Any) -> str:
@@ -107,13 +109,24 @@ class Engine:
     def close(self) -> None:
         self.pool.close()
 
-    def run(self, request: EvaluationRequest, queue_ms: float = 0.0) -> EvaluationResult:
-        """Evaluate `request` (already checked against the settings) and return its result."""
+    def run(
+        self,
+        request: EvaluationRequest,
+        queue_ms: float = 0.0,
+        cancellation: Cancellation | None = None,
+    ) -> EvaluationResult:
+        """Evaluate `request` (already checked against the settings) and return its result.
+
+        `cancellation`, when cancelled (from any thread), stops the evaluation at once; the
+        result is then a failure for nobody (see evaluator/_cancellation.py).
+        """
         settings = self.settings
         started = time.monotonic()
         timeout_ms = request.timeout_ms or settings.default_timeout_ms
         memory_bytes = (request.memory_mb or settings.default_memory_mb) * _MIB
         deadline = started + timeout_ms / 1000.0
+        if cancellation is not None and cancellation.cancelled:
+            return failed_result(_CANCELLED, 0.0, queue_ms)
         try:
             sandbox = self.pool.acquire()
         except Exception as exc:
@@ -123,6 +136,9 @@ class Engine:
                 (time.monotonic() - started) * 1000,
                 queue_ms,
             )
+        if cancellation is not None and not cancellation.attach(sandbox):
+            self.pool.discard(sandbox)
+            return failed_result(_CANCELLED, (time.monotonic() - started) * 1000, queue_ms)
         try:
             outcome = sandbox.run(
                 start_message(
@@ -138,6 +154,8 @@ class Engine:
             logger.error("sandbox driver failed: %s", type(exc).__name__)
             outcome = RunOutcome(failure=SandboxFailure("the sandbox failed"))
         finally:
+            if cancellation is not None:
+                cancellation.detach()
             self.pool.discard(sandbox)
         wall_ms = (time.monotonic() - started) * 1000
         return assemble(request, outcome, wall_ms, queue_ms)

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from evaluator._cancellation import Cancellation
 from evaluator._engine import Engine
 from evaluator.capabilities import default_capabilities
 from evaluator.errors import RequestRejected
@@ -69,13 +70,21 @@ class Evaluator:
         return self._engine.run(checked)
 
     async def aevaluate(self, request: EvaluationRequest | Mapping[str, Any]) -> EvaluationResult:
-        """`evaluate()` on a worker thread, for asyncio callers."""
+        """`evaluate()` on a worker thread, for asyncio callers. Cancelling the awaiting task
+        stops the evaluation's sandbox at once."""
         checked = self.validate(request)
         queued = time.monotonic()
-        return await asyncio.to_thread(self._run_queued, checked, queued)
+        cancellation = Cancellation()
+        try:
+            return await asyncio.to_thread(self._run_queued, checked, queued, cancellation)
+        except asyncio.CancelledError:
+            cancellation.cancel()
+            raise
 
-    def _run_queued(self, request: EvaluationRequest, queued: float) -> EvaluationResult:
-        return self._engine.run(request, queue_ms=(time.monotonic() - queued) * 1000)
+    def _run_queued(
+        self, request: EvaluationRequest, queued: float, cancellation: Cancellation
+    ) -> EvaluationResult:
+        return self._engine.run(request, (time.monotonic() - queued) * 1000, cancellation)
 
     def close(self) -> None:
         """Close the warm pool's sandboxes."""

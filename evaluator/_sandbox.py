@@ -69,6 +69,7 @@ _POLL = '{"op":"poll"}'
 _TICK = '{"op":"tick"}'
 _FLUSH = '{"op":"flush"}'
 _SIGNALS = ("memory", "limit")
+_CANCELLED = "cancelled"  # abort_kind of a run stopped by `Sandbox.cancel()`
 # The runtime's synchronous reads (shims/core/05_host.js `readText`): a signal, and a buffer of
 # a 16-byte header (four native uint32 words) and the payload.
 _READ_SIGNAL = "read"
@@ -260,6 +261,21 @@ class Sandbox:
         """Free the isolate (stops any JavaScript still running)."""
         self._isolate.close()
 
+    def cancel(self) -> None:
+        """Stop the evaluation now, from any thread: nobody waits for its result any more.
+
+        The running JavaScript is terminated, the driver wakes, skips the records (`flush`) and
+        returns at once with a `SandboxFailure` nobody will read; the owner then discards the
+        sandbox as after any run.
+        """
+        if self.abort_kind is None:
+            self.abort_kind = _CANCELLED
+        with self._lock:
+            running = list(self._running)
+        for task in running:
+            task.cancel()
+        self._wake.set()
+
     def _post(self, message: str) -> Task:
         # Posting and registering under one lock: a signal that fires as soon as the task starts
         # (on the isolate's thread) waits for the registration, so it can always cancel the task.
@@ -418,6 +434,8 @@ class Sandbox:
         return replies
 
     def _abort_failure(self, message: str | None = None) -> EvaluationFailed | None:
+        if self.abort_kind == _CANCELLED:
+            return SandboxFailure("the evaluation was cancelled")
         if self._isolate.memory_limit_reached():
             return MemoryLimitExceeded(
                 "the evaluation exceeded its memory budget (JavaScript heap)", name="RangeError"

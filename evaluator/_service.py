@@ -9,6 +9,11 @@
 
 Both bound the number of evaluations waiting (`ServiceBusy` past `max_queue`), refuse work while
 starting or draining (`ServiceUnavailable`), and never raise for a JavaScript failure.
+
+Cancellation is asyncio's: cancelling the task that awaits `evaluate()` or `evaluate_batch()`
+(the API does when its HTTP client disconnects, SPEC section 6) cancels the evaluations. One
+still queued is dropped; one running has its sandbox stopped at once, and its slot is free as
+soon as the sandbox is. Both count in `ServiceStats.cancelled`.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from evaluator._cancellation import Cancellation
 from evaluator._engine import Engine
 from evaluator.capabilities import HostCapability, default_capabilities
 from evaluator.errors import ServiceBusy, ServiceUnavailable
@@ -39,6 +45,7 @@ class ServiceStats:
     warm_sandboxes: int
     workers_alive: int
     workers_total: int
+    cancelled: int = 0  # evaluations cancelled since start (their caller went away)
 
 
 @runtime_checkable
@@ -54,10 +61,15 @@ class EvaluationService(Protocol):
     def stats(self) -> ServiceStats: ...
 
     async def evaluate(self, request: EvaluationRequest) -> EvaluationResult:
-        """Run one checked request. Raises ServiceBusy (queue full) or ServiceUnavailable."""
+        """Run one checked request. Raises ServiceBusy (queue full) or ServiceUnavailable.
+
+        Cancelling the awaiting task cancels the evaluation (queued: dropped; running: its
+        sandbox stopped and its slot freed)."""
 
     async def evaluate_batch(self, requests: Sequence[EvaluationRequest]) -> list[EvaluationResult]:
-        """Run several, concurrently where possible; results in order. Admitted as one unit."""
+        """Run several, concurrently where possible; results in order. Admitted as one unit.
+
+        Cancelling the awaiting task cancels every evaluation of the batch not yet finished."""
 
     async def aclose(self, grace_s: float = 10.0) -> None:
         """Stop taking work, let in-flight evaluations finish (up to `grace_s`), release all."""
@@ -84,6 +96,7 @@ class LocalService:
         self._slots: asyncio.Semaphore | None = None
         self._waiting = 0
         self._running = 0
+        self._cancelled = 0
         self._executor = ThreadPoolExecutor(self._capacity, thread_name_prefix="jseval-eval")
         self._started = False
         self._draining = False
@@ -105,6 +118,7 @@ class LocalService:
             warm_sandboxes=self._engine.pool.warm,
             workers_alive=1 if self._started else 0,
             workers_total=1,
+            cancelled=self._cancelled,
         )
 
     def _admit(self, count: int) -> None:
@@ -115,21 +129,48 @@ class LocalService:
             raise ServiceBusy(retry_after_s=1)
 
     async def _run(self, request: EvaluationRequest) -> EvaluationResult:
-        assert self._slots is not None
+        slots = self._slots
+        assert slots is not None
         queued_at = time.monotonic()
         self._waiting += 1
         try:
-            await self._slots.acquire()
+            await slots.acquire()
+        except asyncio.CancelledError:  # dropped while it waited: it never took a slot
+            self._cancelled += 1
+            raise
         finally:
             self._waiting -= 1
         self._running += 1
-        try:
-            queue_ms = (time.monotonic() - queued_at) * 1000
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, self._engine.run, request, queue_ms)
-        finally:
+
+        def release(finished: asyncio.Future[EvaluationResult] | None = None) -> None:
+            if finished is not None and not finished.cancelled():
+                finished.exception()  # retrieved here: its caller is gone
             self._running -= 1
-            self._slots.release()
+            slots.release()
+
+        cancellation = Cancellation()
+        queue_ms = (time.monotonic() - queued_at) * 1000
+        loop = asyncio.get_running_loop()
+        running = loop.run_in_executor(
+            self._executor, self._engine.run, request, queue_ms, cancellation
+        )
+        try:
+            # Shielded: a cancelled caller must not cancel the thread's future, whose end is
+            # the moment the slot is really free again.
+            result = await asyncio.shield(running)
+        except asyncio.CancelledError:
+            if running.done():
+                release()
+            else:
+                cancellation.cancel()
+                self._cancelled += 1
+                running.add_done_callback(release)
+            raise
+        except BaseException:
+            release()
+            raise
+        release()
+        return result
 
     async def evaluate(self, request: EvaluationRequest) -> EvaluationResult:
         self._admit(1)

@@ -18,6 +18,7 @@ import struct
 from typing import Final
 
 __all__ = [
+    "CANCEL",
     "EVAL",
     "HEADER",
     "READY",
@@ -35,6 +36,7 @@ HEADER: Final = struct.Struct("<IBQdI")
 EVAL: Final = 1  # payload: the request JSON; number: queue_ms
 SHUTDOWN: Final = 2  # finish what runs, close the pool, exit 0
 SETTINGS: Final = 3  # the first frame only: the settings as JSON
+CANCEL: Final = 4  # job id: stop that evaluation now (its caller went away); its RESULT follows
 # worker -> supervisor
 READY: Final = 10  # the pool is warm; count: warm sandboxes
 RESULT: Final = 11  # payload: the EvaluationResult JSON; count: warm sandboxes

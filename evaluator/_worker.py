@@ -15,8 +15,9 @@ What the worker does to be a good citizen of the supervisor:
   of the kernel's OOM killer picking a process. The supervisor's RSS watch is the other layer.
 
 Protocol (see `_wire.py`): the first frame is SETTINGS (the settings as JSON); the worker warms
-its pool and answers READY; then EVAL frames, each answered by one RESULT; SHUTDOWN lets the
-running evaluations finish, closes the pool and exits 0. The supervisor sends at most
+its pool and answers READY; then EVAL frames, each answered by one RESULT; CANCEL stops an
+evaluation (its RESULT then comes at once); SHUTDOWN lets the running evaluations finish, closes
+the pool and exits 0. The supervisor sends at most
 `worker_concurrency` evaluations at once, so the thread pool never queues.
 """
 
@@ -37,6 +38,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from evaluator import _wire
+from evaluator._cancellation import Cancellation
 from evaluator._engine import Engine
 from evaluator._result import failed_result
 from evaluator.capabilities import default_capabilities
@@ -125,6 +127,8 @@ class Worker:
         )
         self._stopping = threading.Event()
         self._last_warm = -1
+        # job id -> its cancel switch, from its EVAL frame until its RESULT is sent
+        self._cancellations: dict[int, Cancellation] = {}
 
     def send(self, kind: int, job_id: int = 0, payload: bytes = b"", count: int = 0) -> None:
         data = _wire.frame(kind, job_id, payload, 0.0, count)
@@ -167,11 +171,13 @@ class Worker:
                 except OSError:
                     return
 
-    def _evaluate(self, job_id: int, payload: bytes, queue_ms: float) -> None:
+    def _evaluate(
+        self, job_id: int, payload: bytes, queue_ms: float, cancellation: Cancellation
+    ) -> None:
         started = time.monotonic()
         try:
             request = EvaluationRequest.model_validate_json(payload)
-            result = self._engine.run(request, queue_ms)
+            result = self._engine.run(request, queue_ms, cancellation)
         except Exception as exc:  # top-level boundary: kind internal, never a crash
             # The type only: a message (a pydantic error, say) may quote the request.
             logger.error("job %d: evaluation failed in the worker: %s", job_id, type(exc).__name__)
@@ -179,6 +185,7 @@ class Worker:
                 SandboxFailure("the sandbox failed"), (time.monotonic() - started) * 1000, queue_ms
             )
         data = result.__pydantic_serializer__.to_json(result)
+        self._cancellations.pop(job_id, None)
         warm = self._engine.pool.warm
         self._last_warm = warm
         try:
@@ -199,7 +206,12 @@ class Worker:
             if payload is None:
                 os._exit(0)
             if kind == _wire.EVAL:
-                self._threads.submit(self._evaluate, job_id, payload, number)
+                cancellation = self._cancellations[job_id] = Cancellation()
+                self._threads.submit(self._evaluate, job_id, payload, number, cancellation)
+            elif kind == _wire.CANCEL:
+                found = self._cancellations.get(job_id)
+                if found is not None:
+                    found.cancel()
             elif kind == _wire.SHUTDOWN:
                 self.shutdown()
                 return

@@ -16,6 +16,10 @@ evaluations on threads; this module admits, queues, dispatches and answers for t
   `hard_deadline_grace_ms` (that one answers `timeout`, the others running there `internal`).
   The in-process deadline normally ends an evaluation long before: the hard deadline is for
   JavaScript stuck where V8 cannot terminate it (one long builtin call).
+- **Cancellation.** Cancelling the task awaiting `evaluate()` (the API does when its client
+  disconnects) cancels the job's future: a queued job is dropped; a running one gets a CANCEL
+  frame, and its worker's slot is free when the worker answers (at once: the sandbox is
+  stopped), or the worker is replaced if it does not within `hard_deadline_grace_ms`.
 - **Wire.** One Unix socket per worker, length-prefixed frames (`_wire.py`) read by an asyncio
   protocol: no reader thread, no pickles. The request goes as its JSON, the result comes back as
   the JSON the worker's engine produced.
@@ -227,6 +231,7 @@ class WorkerPool:
         self._settings_json = settings.for_workers()  # no key, no master key, no database
         self._grace_s = settings.hard_deadline_grace_ms / 1000
         self.restarts = 0
+        self.cancelled = 0
 
     # -- the EvaluationService protocol -----------------------------------------------------
 
@@ -267,6 +272,7 @@ class WorkerPool:
             warm_sandboxes=sum(w.warm for w in live),
             workers_alive=len(live),
             workers_total=len(self._slots),
+            cancelled=self.cancelled,
         )
 
     async def evaluate(self, request: EvaluationRequest) -> EvaluationResult:
@@ -358,9 +364,30 @@ class WorkerPool:
             loop.create_future(),
             loop.time(),
         )
+        job.future.add_done_callback(
+            lambda future: self._on_cancelled(job) if future.cancelled() else None
+        )
         self._queue.append(job)
         self._pump()
         return job.future
+
+    def _on_cancelled(self, job: _Job) -> None:
+        """The caller went away: drop the job if queued, else stop it in its worker."""
+        self.cancelled += 1
+        worker = job.worker
+        if worker is None:
+            with contextlib.suppress(ValueError):
+                self._queue.remove(job)
+            return
+        if worker.state == "retired" or worker.inflight.get(job.id) is not job:
+            return
+        worker.send(_wire.frame(_wire.CANCEL, job.id))
+        # Its slot is free once the worker answers; a worker that cannot stop it is replaced.
+        if job.deadline is not None:
+            job.deadline.cancel()
+        job.deadline = asyncio.get_running_loop().call_later(
+            self._grace_s, self._on_deadline, job
+        )
 
     def _pump(self) -> None:
         """Hand queued evaluations, oldest first, to workers with a free slot."""
@@ -447,8 +474,8 @@ class WorkerPool:
 
     def _on_deadline(self, job: _Job) -> None:
         worker = job.worker
-        if job.future.done() or worker is None or worker.state == "retired":
-            return
+        if worker is None or worker.state == "retired" or worker.inflight.get(job.id) is not job:
+            return  # answered already (a cancelled job stays in flight until its worker answers)
         job.overdue = True
         logger.warning(
             "job %d: no result %.0f ms past its budget; killing worker %d (pid %d)",

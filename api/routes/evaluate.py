@@ -8,6 +8,10 @@ request's shape (422 from FastAPI), `check_request` its settings-dependent bound
 
 Results are serialized by pydantic-core straight to JSON bytes (`model_dump_json`) and returned as
 a plain `Response`, skipping FastAPI's second validation and `jsonable_encoder` pass.
+
+When the client disconnects before its answer, its evaluations are cancelled (api/disconnect.py)
+and the route answers 499 (nginx's "client closed request") to nobody: that status and the kind
+`cancelled` are what the access log and `jseval_http_responses` record of it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.dependencies import MetricsDep, ServiceDep, SettingsDep
+from api.disconnect import unless_disconnected
 from api.metrics import ApiMetrics
 from api.middleware.access_log import access_record
 from evaluator import (
@@ -64,8 +69,20 @@ class BatchResult(BaseModel):
     results: list[EvaluationResult]
 
 
+# The status of an answer nobody reads: the client closed the connection first (nginx's 499).
+CLIENT_CLOSED_REQUEST = 499
+
+
 def _json(body: bytes) -> Response:
     return Response(content=body, media_type="application/json")
+
+
+def _cancelled(request: Request, count: int) -> Response:
+    record = access_record(request.scope)
+    if record is not None:
+        for _ in range(count):
+            record.add("cancelled", 0.0, 0.0)
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
 
 
 def _failed(exc: Exception) -> EvaluationResult:
@@ -103,11 +120,13 @@ async def evaluate(
     """Run one evaluation. 200 whenever it was carried out, whether the JavaScript succeeded."""
     check_request(body, settings)
     try:
-        result = await service.evaluate(body)
+        answered, result = await unless_disconnected(request.receive, service.evaluate(body))
     except (ServiceBusy, ServiceUnavailable, RequestRejected):
         raise
     except Exception as exc:  # a sandbox failure is a result, never a 500
-        result = _failed(exc)
+        answered, result = True, _failed(exc)
+    if not answered or result is None:
+        return _cancelled(request, 1)
     _observe(request, metrics, (result,))
     return _json(result.model_dump_json().encode())
 
@@ -128,11 +147,16 @@ async def evaluate_batch(
     """Run every evaluation of the batch; results in the same order. Admitted as one unit."""
     _check_batch(body, settings)
     try:
-        results = await service.evaluate_batch(body.evaluations)
+        answered, given = await unless_disconnected(
+            request.receive, service.evaluate_batch(body.evaluations)
+        )
     except (ServiceBusy, ServiceUnavailable, RequestRejected):
         raise
     except Exception as exc:  # as in evaluate(): results, never a 500
-        results = [_failed(exc)] * len(body.evaluations)
+        answered, given = True, [_failed(exc)] * len(body.evaluations)
+    if not answered or given is None:
+        return _cancelled(request, len(body.evaluations))
+    results = given
     _observe(request, metrics, results)
     parts = b",".join(result.model_dump_json().encode() for result in results)
     return _json(b'{"results":[' + parts + b"]}")

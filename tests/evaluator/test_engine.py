@@ -52,3 +52,60 @@ def test_an_engine_without_capabilities_records_no_fetches() -> None:
         assert result.ok and result.result == "function" and result.fetches == []
     finally:
         engine.close()
+
+
+def test_a_cancelled_run_stops_its_sandbox_at_once() -> None:
+    import threading
+    import time
+
+    from evaluator._cancellation import Cancellation
+
+    engine = Engine(Settings(), pool_size=1)
+    engine.start()
+    try:
+        cancellation = Cancellation()
+        results = []
+        runner = threading.Thread(
+            target=lambda: results.append(
+                engine.run(EvaluationRequest(code="while (true) {}", timeout_ms=30000), 0.0,
+                           cancellation)
+            )
+        )
+        runner.start()
+        time.sleep(0.2)
+        assert runner.is_alive()  # the loop runs
+        cancellation.cancel()
+        runner.join(timeout=10)  # not the 30 s budget: the sandbox was stopped
+        assert not runner.is_alive()
+        [result] = results
+        assert result.error is not None and result.error.kind == "internal"
+        # Cancelled before it starts, an evaluation never takes a sandbox.
+        engine.pool.wait_warm(5)
+        warm = engine.pool.warm
+        late = engine.run(EvaluationRequest(code="1"), 0.0, cancellation)
+        assert late.error is not None and late.error.message == "the evaluation was cancelled"
+        assert engine.pool.warm == warm
+    finally:
+        engine.close()
+
+
+def test_a_cancellation_reaches_what_is_attached_and_only_once() -> None:
+    from evaluator._cancellation import Cancellation
+
+    stops: list[str] = []
+
+    class Target:
+        def cancel(self) -> None:
+            stops.append("stop")
+
+    cancellation = Cancellation()
+    assert cancellation.attach(Target())
+    cancellation.cancel()
+    cancellation.cancel()
+    assert stops == ["stop"] and cancellation.cancelled
+    assert not cancellation.attach(Target())  # too late: the caller refuses to start
+    detached = Cancellation()
+    assert detached.attach(Target())
+    detached.detach()
+    detached.cancel()
+    assert stops == ["stop"]

@@ -250,3 +250,36 @@ def test_worker_environment_is_an_allow_list() -> None:
     assert env["PATH"] == "/usr/bin" and env["LC_ALL"] == "C.UTF-8" and env["TZ"] == "UTC"
     assert "JSEVAL_API_KEYS" not in env and "AWS_SECRET_ACCESS_KEY" not in env
     assert "DATABASE_URL" not in env and "PYTHONPATH" in env
+
+
+# -- cancellation (the caller went away: SPEC section 6) -----------------------------------------
+
+
+async def test_cancelling_a_running_evaluation_stops_it_in_its_worker(make_pool) -> None:
+    pool = await make_pool(worker_concurrency=1)
+    [worker] = pool.worker_pids()
+    running = asyncio.ensure_future(pool.evaluate(request(FOREVER, timeout_ms=30_000)))
+    queued = asyncio.ensure_future(pool.evaluate(request(FOREVER, timeout_ms=30_000)))
+    await until(lambda: pool.stats().running == 1 and pool.stats().queued == 1)
+    queued.cancel()
+    await until(lambda: pool.stats().queued == 0)  # dropped from the queue, never dispatched
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    # The worker stopped the sandbox and answered: its one slot serves the next at once.
+    assert (await asyncio.wait_for(pool.evaluate(request("6 * 7")), 10)).result == 42
+    assert pool.stats().cancelled == 2
+    assert pool.worker_pids() == [worker] and pool.restarts == 0  # no kill was needed
+
+
+async def test_a_worker_that_cannot_stop_a_cancelled_evaluation_is_replaced(make_pool) -> None:
+    pool = await make_pool(worker_concurrency=1, hard_deadline_grace_ms=200)
+    [victim] = pool.worker_pids()
+    running = asyncio.ensure_future(pool.evaluate(request(FOREVER, timeout_ms=30_000)))
+    await until(lambda: pool.stats().running == 1)
+    os.kill(victim, signal.SIGSTOP)  # deaf to the CANCEL frame
+    running.cancel()
+    result = await asyncio.wait_for(pool.evaluate(request("1 + 2")), 15)
+    assert result.result == 3
+    await until(lambda: not alive(victim))
+    assert pool.restarts == 1 and pool.stats().cancelled == 1
