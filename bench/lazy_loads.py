@@ -30,6 +30,14 @@ SNIPPETS = {
     "Request": "new Request('http://a.example/').url",
     "Response.text": "new Response('x').text()",
     "fetch (no host)": "fetch().catch(() => 1)",
+    "performance.now": "performance.now() >= 0",
+    "URL": "new URL('https://api.example.com/v1/users?page=2').searchParams.get('page')",
+    "URLSearchParams": "new URLSearchParams({ q: 'x y' }).toString()",
+    "URL, host outside ASCII": "new URL('https://b\u00fccher.example/').host",
+    "1000 URLs (ASCII)": (
+        "let n = 0; for (let i = 0; i < 1000; i++) "
+        "n += new URL('/p/' + i + '?q=' + i, 'https://api.example.com/v1/').href.length; n"
+    ),
 }
 _MEMORY = 64 << 20
 

@@ -17,6 +17,7 @@ no task owns, is stopped by closing the isolate).
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 import threading
@@ -33,6 +34,7 @@ from evaluator.capabilities import (
     EncodedText,
     HostCapability,
     HostTexts,
+    encode_text,
     runtime_tables,
 )
 from evaluator.errors import (
@@ -45,7 +47,7 @@ from evaluator.errors import (
     OutputLimitExceeded,
     SandboxFailure,
 )
-from shims import bundle
+from shims import HOSTED_PREFIX, bundle, hosted_source
 
 __all__ = [
     "RunOutcome",
@@ -116,6 +118,13 @@ class RunOutcome:
     timers: list[dict[str, Any]] = field(default_factory=list)
     # The capabilities' records, by the result field each capability names.
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+@functools.cache
+def _hosted_shim(name: str) -> EncodedText | None:
+    """A host shim's source (`// Load: host`, shims/__init__.py), encoded once per process."""
+    source = hosted_source(name)
+    return None if source is None else encode_text(source)
 
 
 def parse_compile_error(text: str, mode: str, code: str) -> EvaluationFailed:
@@ -251,6 +260,8 @@ class Sandbox:
         cached = self._encoded
         if cached is not None and cached[0] == key:
             return cached[1]
+        if key.startswith(HOSTED_PREFIX):  # the runtime's own host shims (the IDNA tables)
+            return _hosted_shim(key.removeprefix(HOSTED_PREFIX))
         texts = self._texts
         encoded = texts.encoded_text(key) if texts is not None else None
         if encoded is not None:

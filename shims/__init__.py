@@ -6,7 +6,7 @@ Each capability is a unit, as in Deno's `ext/`: `shims/<unit>/NN_name.js` (`shim
 runtime (ties broken by name; gaps left for new ones). Each is one function expression
 `(function (boot) { ... return {...}; })` whose exports land on a private `boot` record under
 the file's name, so `20_timers.js` reads `boot.clock`; names are unique across units. Each
-header says `// Load: eager` or `// Load: lazy`:
+header says `// Load: eager`, `// Load: lazy` or `// Load: host`:
 
 - eager shims run when the sandbox is prepared, in order;
 - lazy shims ride along as source text and are compiled on first use (a getter on `boot`), so a
@@ -15,7 +15,11 @@ header says `// Load: eager` or `// Load: lazy`:
   A lazy shim that needs others when it loads (`const { ... } = boot.webidl;` at its top level)
   is compiled together with those not loaded yet, in one `Function` call: small files by
   concern (fetch's headers, body, request, response) cost no more to load than one big file,
-  where a compile per file cost fetch ~0.5 ms more.
+  where a compile per file cost fetch ~0.5 ms more;
+- host shims are lazy shims too large to ride along (the IDNA tables: ~220 KB, which in the
+  bundle cost every isolate ~30% more CPU to prepare): the host keeps their source
+  (`hosted_source`) and the loader reads it on first use through the runtime's synchronous
+  read channel (`boot.host.readText("shim/<name>")`, shims/core/05_host.js).
 
 The bundle is one function expression that evaluates to the runtime's control function: nothing
 is declared at the top level of the script, so no bootstrap name ever exists on `globalThis`. The
@@ -32,11 +36,20 @@ from functools import cache
 from importlib import resources
 from typing import NamedTuple
 
-__all__ = ["RUNTIME_SOURCE_URL", "ShimFile", "bundle", "primordial_names", "shim_files"]
+__all__ = [
+    "HOSTED_PREFIX",
+    "RUNTIME_SOURCE_URL",
+    "ShimFile",
+    "bundle",
+    "hosted_source",
+    "primordial_names",
+    "shim_files",
+]
 
 RUNTIME_SOURCE_URL = "jseval:runtime"
+HOSTED_PREFIX = "shim/"  # read-channel key of a host shim's source: "shim/<name>"
 _NAME = re.compile(r"^(\d\d)_([a-z][a-z0-9_]*)\.js$")
-_LOAD = re.compile(r"^// Load:\s+(eager|lazy)\b", re.MULTILINE)
+_LOAD = re.compile(r"^// Load:\s+(eager|lazy|host)\b", re.MULTILINE)
 # `const { A, B } = boot.primordials;` or `= P;`, and `P.Name` / `boot.primordials.Name`.
 _DESTRUCTURE = re.compile(r"const\s*\{([^}]*)\}\s*=\s*(?:boot\.primordials|P)\s*;")
 _MEMBER = re.compile(r"\b(?:boot\.primordials|P)\.([A-Za-z_$][\w$]*)")
@@ -74,10 +87,10 @@ def shim_files() -> list[ShimFile]:
 
 
 def load_kind(source: str) -> str:
-    """`eager` or `lazy`, from the shim's `// Load:` header line."""
+    """`eager`, `lazy` or `host`, from the shim's `// Load:` header line."""
     match = _LOAD.search(source)
     if match is None:
-        raise RuntimeError("every shim header needs a `// Load: eager|lazy` line")
+        raise RuntimeError("every shim header needs a `// Load: eager|lazy|host` line")
     return match.group(1)
 
 
@@ -134,7 +147,7 @@ def load_groups(files: list[ShimFile]) -> dict[str, list[str]]:
     """For each lazy shim: the lazy shims it needs at load (transitively, each before the shims
     that need it), then itself. Eager shims are loaded before any lazy one, so they are left out.
     """
-    lazy = {shim.name: shim for shim in files if load_kind(shim.source) == "lazy"}
+    lazy = {shim.name: shim for shim in files if load_kind(shim.source) != "eager"}
     groups: dict[str, list[str]] = {}
 
     def visit(name: str, order: list[str], path: tuple[str, ...]) -> None:
@@ -167,9 +180,10 @@ def _strip(source: str) -> str:
 _LOADER = """(function () {
 "use strict";
 const FunctionConstructor = Function;
+const ErrorConstructor = Error;
 const defineProperty = Reflect.defineProperty;
 const boot = { __proto__: null, needed: %(needed)s };
-const lazy = %(lazy)s;
+const lazy = %(lazy)s; // name -> source, or null for a host shim (read from the host)
 const groups = %(groups)s;
 const loaded = { __proto__: null };
 boot.isLoaded = (name) => loaded[name] === true;
@@ -183,7 +197,10 @@ function load(name) {
   let source = "";
   for (let i = 0; i < group.length; i++) {
     if (loaded[group[i]] === true) continue;
-    source += (count === 0 ? "" : ",\\n") + lazy[group[i]];
+    let text = lazy[group[i]];
+    if (text === null) text = boot.host.readText("%(hosted_prefix)s" + group[i]);
+    if (typeof text !== "string") throw new ErrorConstructor("the runtime could not be read");
+    source += (count === 0 ? "" : ",\\n") + text;
     pending[count++] = group[i];
   }
   const factories = FunctionConstructor("return [" + source + "]\\n//# sourceURL=jseval:" + name)();
@@ -222,13 +239,14 @@ def bundle() -> str:
     files = shim_files()
     eager: list[str] = []
     eager_names: list[str] = []
-    lazy: dict[str, str] = {}
+    lazy: dict[str, str | None] = {}
     for shim in files:
-        if load_kind(shim.source) == "eager":
+        kind = load_kind(shim.source)
+        if kind == "eager":
             eager.append(_strip(shim.source))
             eager_names.append(shim.name)
         else:
-            lazy[shim.name] = _strip(shim.source)
+            lazy[shim.name] = _strip(shim.source) if kind == "lazy" else None
     lazy_literal = "{ __proto__: null, " + ", ".join(
         f"{json.dumps(name)}: {json.dumps(text)}" for name, text in lazy.items()
     ) + " }"
@@ -239,4 +257,14 @@ def bundle() -> str:
         "eager": ",\n".join(eager),
         "eager_names": json.dumps(eager_names),
         "source_url": RUNTIME_SOURCE_URL,
+        "hosted_prefix": HOSTED_PREFIX,
     }
+
+
+@cache
+def hosted_source(name: str) -> str | None:
+    """The source of the host shim `name` as the loader compiles it; None if there is none."""
+    for shim in shim_files():
+        if shim.name == name and load_kind(shim.source) == "host":
+            return _strip(shim.source)
+    return None

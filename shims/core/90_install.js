@@ -60,6 +60,8 @@
     Request: ["request", "Request"],
     AbortController: ["abort", "AbortController"],
     AbortSignal: ["abort", "AbortSignal"],
+    URL: ["url", "URL"],
+    URLSearchParams: ["url", "URLSearchParams"],
   };
   const typedNames = [
     "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array",

@@ -24,6 +24,7 @@ FRAMEWORK = {
     "setInterval", "setTimeout", "showAlert", "showModal", "storeValue",
 }
 WEB = {"atob", "btoa", "console", "crypto", "performance", "queueMicrotask", "structuredClone",
+       "URL", "URLSearchParams",
        "TextDecoder",
        "TextEncoder"}
 FETCH = {"fetch", "Headers", "Request", "Response", "AbortController", "AbortSignal"}
