@@ -22,7 +22,7 @@ HOST_NAMES = [
     "sessionStorage", "alert", "confirm", "prompt", "setImmediate", "process", "require",
     "module", "exports", "Deno", "Bun", "SharedArrayBuffer", "Atomics", "WebAssembly",
     "ShadowRealm", "global", "gc", "print", "version", "d8", "os", "quit", "load", "read",
-    "readline", "__dirname", "__filename", "Buffer", "performance", "__timer_manager",
+    "readline", "__dirname", "__filename", "Buffer", "Performance", "__timer_manager",
     "__TimerManager", "__bootstrap", "boot", "primordials", "control", "bundle", "host",
     "config", "outbox", "signals", "nativeSet", "lazy", "loaded",
 ]
@@ -152,6 +152,16 @@ SHIM_VALUES = {
     "fetch refusal of a bad url": "fetch('file:///etc/passwd').catch((e) => e)",
     "response body promise": "new Response('x').text()",
     "response arrayBuffer": "new Response('x').arrayBuffer()",
+    "performance": "performance",
+    "performance.toJSON": "performance.toJSON()",
+    "URL": "new URL('https://u:p@b\u00fccher.example/a?b=1#c')",
+    "URL searchParams": "new URL('https://example.com/?a=1').searchParams",
+    "URLSearchParams": "new URLSearchParams({a: '1'})",
+    "URLSearchParams iterator": "new URLSearchParams('a=1').entries()",
+    "URLSearchParams iterator step": "new URLSearchParams('a=1').entries().next()",
+    "URLSearchParams getAll": "new URLSearchParams('a=1').getAll('a')",
+    "URL TypeError": "(() => { try { new URL('nope') } catch (e) { return e } })()",
+    "import() rejection": "import('x').catch((e) => e)",
 }
 
 CONSTRUCTOR_CHAIN = """
@@ -381,7 +391,8 @@ def test_promise_hooks_neither_break_nor_observe_rejection_tracking(attack: Atta
 
 ACCESSOR_GLOBALS = [
     "console", "crypto", "TextEncoder", "TextDecoder", "Headers", "Response", "Request",
-    "AbortController", "AbortSignal", "FinalizationRegistry",
+    "AbortController", "AbortSignal", "FinalizationRegistry", "performance", "URL",
+    "URLSearchParams",
 ]
 
 
@@ -484,7 +495,9 @@ def test_every_function_reachable_prints_as_native_code(attack: Attack, origin_s
       () => new Headers({a: '1'}).entries(), () => fetch(ORIGIN + '/echo'), () => fetch('http://10.255.255.1/'),
       () => new AbortController(), () => AbortSignal.abort(), () => new TextDecoder(), () => new FinalizationRegistry(() => {}),
       () => new Response('x'), () => new Request('https://example.com/'), () => new Uint8Array(1).slice(),
-      () => [showAlert('x'), showAlert('y').then(() => 1)]]) await grab(f);
+      () => [showAlert('x'), showAlert('y').then(() => 1)],
+      () => performance, () => new URL('https://b\u00fccher.example/?a=1'), () => new URLSearchParams('a=1').keys(),
+      () => new URL('nope'), () => import('x')]) await grab(f);
     const seen = new Set(); const bad = []; const queue = [...roots];
     while (queue.length && seen.size < 50000) {
       const o = queue.shift();
@@ -532,6 +545,8 @@ console.log(1); setTimeout(() => {}); storeValue('k', 1); showAlert('x'); atob('
 new TextDecoder().decode(new Uint8Array(1)); structuredClone(new Map()); crypto.randomUUID(); new FinalizationRegistry(() => {});
 new Headers(); new Response('x'); new AbortController(); fetch('http://10.255.255.1/').catch(() => {}); localStorage.getItem('k');
 queueMicrotask(() => {}); new Uint8Array(2).slice(); try { showAlert(1) } catch (e) {}
+performance.now(); new URL('https://b\u00fccher.example/?a=1').searchParams.sort(); [...new URLSearchParams('a=1')];
+import('x').catch(() => {});
 """
 
 

@@ -69,6 +69,7 @@ const input = {
   typeError: new TypeError('te'), timerError: new RangeError('in a timer'),
   stored: { v: [1, 2, { w: 'x' }] }, lsValue: [1, { z: 2 }],
   params: { q: 1 }, data: { d: [1] }, options: { o: 1 }, message: { m: 1 },
+  query: { q: 'x y', 'é': '&=' }, visit: (value, name) => console.log('param', name, value),
   stream: { stream: true }, fatal: { fatal: true },
   fetchInit: { method: 'POST', headers: { 'x-a': '1', 'x-b': 'two' }, body: 'payload' },
   double: (x) => x * 2, even: (x) => x % 2 === 0, byNumber: (a, b) => a - b,
@@ -122,6 +123,22 @@ t('buffers', () => {
 });
 t('timers', () => { setTimeout((x) => console.log('timeout', x), 5, 'arg'); setInterval((x) => { console.log('interval', x); clearInterval('iv'); }, 3, 'iv'); const id = setTimeout(() => console.log('never'), 1); clearTimeout(id); setTimeout(() => { throw input.timerError; }, 7); return typeof id; });
 t('microtask', () => { queueMicrotask(() => console.log('microtask')); return 1; });
+t('performance', () => [performance.now(), performance.timeOrigin, keep(performance.toJSON()).timeOrigin]);
+t('url', () => {
+  const u = keep(new URL('HTTPS://user:pw@Example.COM:8080/a/../b c?x=1&y=2&y=3#f'));
+  const p = keep(u.searchParams);
+  p.append('z', '\u00e9 +'); p.delete('x'); p.set('w', '1'); p.sort();
+  const it = keep(p.entries()); const first = keep(it.next()); const pair = keep(first.value);
+  p.forEach(input.visit);
+  u.hostname = 'b\u00fccher.example'; u.port = '443'; u.hash = ''; u.pathname = '/r/./s';
+  const q = keep(new URLSearchParams(input.query)); const r = keep(new URLSearchParams('?a=1&a=2'));
+  const all = keep(r.getAll('a'));
+  return [u.href, u.origin, u.host, u.protocol, u.username, u.password, u.search, u.toJSON(), p.toString(),
+    p.size, p.get('y'), p.has('z'), p.has('y', '3'), pair[0], pair[1], q.toString(), all.length, all[1],
+    URL.canParse('nope'), keep(URL.parse('/r?s', 'http://h')).href, URL.parse('::'), keep(keep(r.keys()).next()).value];
+});
+t('urlErrors', () => { try { new URL('not a url'); } catch (e) { keep(e); return [e.name, e.message]; } });
+await ta('urlFetch', async () => { const r = keep(await keep(fetch(keep(new URL('/echo?via=url', ORIGIN))))); return keep(await keep(r.json())).target; });
 await ta('fetch', async () => {
   const r = keep(await keep(fetch(ORIGIN + '/echo', input.fetchInit)));
   const j = keep(await keep(r.json()));
@@ -270,6 +287,18 @@ def baseline(exercise: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
     assert out["fetch"][:3] == [200, True, "OK"] and out["fetch"][6:8] == ["POST", "payload"]
     assert out["fetch"][8].startswith("TypeError: fetch failed")
     assert out["awaited"] == 1
+    assert out["performance"] == [0, 0, 0]
+    assert out["url"][:9] == [
+        "https://user:pw@xn--bcher-kva.example/r/s?w=1&y=2&y=3&z=%C3%A9+%2B", "https://xn--bcher-kva.example",
+        "xn--bcher-kva.example", "https:", "user", "pw", "?w=1&y=2&y=3&z=%C3%A9+%2B",
+        "https://user:pw@xn--bcher-kva.example/r/s?w=1&y=2&y=3&z=%C3%A9+%2B", "w=1&y=2&y=3&z=%C3%A9+%2B",
+    ]
+    assert out["url"][9:] == [
+        4, "2", True, True, "w", "1", "q=x+y&%C3%A9=%26%3D", 2, "2", False, "http://h/r?s", None, "a",
+    ]
+    assert out["urlErrors"] == ["TypeError", "Failed to construct 'URL': Invalid URL"]
+    assert out["urlFetch"] == "/echo?via=url"
+    assert "param y 2" in [entry["text"] for entry in result["logs"]]
     texts = [entry["text"] for entry in result["logs"]]
     assert "microtask" in texts and "timeout arg" in texts and "interval iv" in texts
     assert "Uncaught RangeError: in a timer" in texts
