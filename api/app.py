@@ -40,7 +40,8 @@ from api.middleware.auth import ApiKeyMiddleware
 from api.middleware.backpressure import BackpressureMiddleware
 from api.middleware.body_limit import BodyLimitMiddleware
 from api.middleware.last_resort import LastResortMiddleware
-from api.routes import admin, evaluate, health, meta
+from api.openapi import install_openapi
+from api.routes import admin, docs, evaluate, health, meta
 from api.static_files import RevalidatedStaticFiles
 from evaluator import (
     DataStoreError,
@@ -54,20 +55,10 @@ from evaluator.datasources import DatasourceStore
 
 __all__ = ["OPEN_PATHS", "OPEN_PREFIXES", "create_app", "default_service"]
 
-# Reachable without an API key: probes, the docs, the playground and its icon.
-OPEN_PATHS = frozenset(
-    {
-        "/",
-        "/favicon.ico",
-        "/healthz",
-        "/readyz",
-        "/docs",
-        "/docs/oauth2-redirect",
-        "/openapi.json",
-    }
-)
-OPEN_PREFIXES = ("/static/",)
-ROUTERS = (evaluate.router, health.router, meta.router, admin.router)
+# Reachable without an API key: probes, the docs (and their assets), the playground, the icon.
+OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/docs", "/openapi.json", "/favicon.ico"})
+OPEN_PREFIXES = ("/static/", f"{docs.DOCS_ASSETS}/")
+ROUTERS = (evaluate.router, health.router, meta.router, admin.router, docs.router)
 
 
 def default_service(settings: Settings) -> WorkerPool:
@@ -84,6 +75,16 @@ def _validation_errors(errors: object) -> list[dict[str, object]]:
             shaped.append({key: error.get(key) for key in ("type", "loc", "msg")})
     return shaped
 
+
+_DESCRIPTION = """\
+Runs untrusted JavaScript in a fresh V8 isolate per evaluation, with Appsmith's framework
+functions, a virtual clock and a cookie-less `fetch`. Every evaluation that was carried out is
+a 200, whether the JavaScript succeeded (`ok: true`) or not (`ok: false` with `error.kind`).
+
+When the server has `JSEVAL_API_KEYS`, `/v1/*` and `/metrics` need `Authorization: Bearer
+<key>` (the Authorize button); the probes, these docs and the playground stay open.
+Each example under "Try it out" runs as given.
+"""
 
 _NOT_JSON = "Body must be JSON sent with Content-Type: application/json"
 
@@ -182,8 +183,10 @@ def create_app(
         title="jseval",
         version=evaluator.__version__,
         summary="Sandboxed JavaScript evaluation: fresh V8 isolates, Appsmith framework functions.",
+        description=_DESCRIPTION,
         lifespan=lifespan,
         middleware=middleware,
+        docs_url=None,  # api/routes/docs.py serves /docs from vendored assets
         redoc_url=None,
         exception_handlers={
             RequestValidationError: _request_invalid,
@@ -200,6 +203,17 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", RevalidatedStaticFiles(packages=[("api", "static")]), name="static")
+    app.mount(
+        docs.DOCS_ASSETS, RevalidatedStaticFiles(packages=[("api", "docs_ui")]), name="docs-ui"
+    )
+    install_openapi(
+        app,
+        protected=bool(settings.api_keys),
+        open_paths=OPEN_PATHS,
+        open_prefixes=OPEN_PREFIXES,
+        admin_prefix=ADMIN_PREFIX,
+        admin_protected=bool(settings.admin_keys),
+    )
     return app
 
 

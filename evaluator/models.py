@@ -108,33 +108,92 @@ RESERVED_GLOBALS: frozenset[str] = frozenset(
 class EvaluationRequest(BaseModel):
     """One evaluation: code, how to run it, and the data it sees."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        # What /docs offers when it builds a body from the schema: valid as given (a sample
+        # generated field by field would put `args` in script mode and `now_ms` with the
+        # real clock).
+        json_schema_extra={"examples": [{"code": "console.log('hi'); 1 + 1"}]},
+    )
 
-    code: str = Field(description="JavaScript source.")
-    mode: Mode = "script"
+    code: str = Field(
+        description="JavaScript source, at most `JSEVAL_MAX_CODE_BYTES` UTF-8 bytes.",
+        examples=["console.log('hi'); storeValue('visits', 1); 1 + 1"],
+    )
+    mode: Mode = Field(
+        "script",
+        description="`script`: a classic script, the result is its completion value (a thenable "
+        "is awaited). `function`: the body of an async function, `return` gives the result, "
+        "`await` works, called with `args`. `expression`: one expression, as in an Appsmith "
+        "`{{ }}` binding (framework actions and Promise results are errors).",
+    )
     args: list[JsonValue] = Field(
-        default_factory=list, description="`function` mode only: the function's arguments."
+        default_factory=list,
+        description="`function` mode only (422 otherwise): the function's arguments, also the "
+        "read-only global `args`.",
+        examples=[[21]],
     )
     globals: dict[str, JsonValue] = Field(
-        default_factory=dict, description="Read-only globals defined before the code runs."
+        default_factory=dict,
+        description="Name -> JSON value, defined as read-only globals before the code runs "
+        "(the data tree: `Table1`, `Input1`, ...). Names must be JavaScript identifiers that "
+        "the sandbox does not define.",
+        examples=[{"Table1": {"selectedRow": {"id": 7}}}],
     )
-    store: dict[str, JsonValue] = Field(default_factory=dict, description="Initial appsmith.store.")
+    store: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="The initial `appsmith.store` (pass a result's `store` to carry it on).",
+        examples=[{"visits": 1}],
+    )
     appsmith: dict[str, JsonValue] = Field(
-        default_factory=dict, description="Other appsmith.* fields (user, URL, mode, theme)."
+        default_factory=dict,
+        description="Other `appsmith.*` fields (`user`, `URL`, `mode`, `theme`); `store` is "
+        "always taken from the `store` field.",
+        examples=[{"user": {"email": "ada@example.com"}}],
     )
     timeout_ms: int | None = Field(
-        None, ge=1, description="Wall-clock budget of the whole evaluation; server default if null."
+        None,
+        ge=1,
+        description="Wall-clock budget of the whole evaluation (sync code, awaited promises, "
+        "timers, fetches), at most `JSEVAL_MAX_TIMEOUT_MS`; null: `JSEVAL_DEFAULT_TIMEOUT_MS`.",
+        examples=[1000],
     )
     memory_mb: int | None = Field(
-        None, ge=8, description="Memory budget of the isolate, ArrayBuffers included."
+        None,
+        ge=8,
+        description="Memory budget of the isolate, ArrayBuffers included, at most "
+        "`JSEVAL_MAX_MEMORY_MB`; null: `JSEVAL_DEFAULT_MEMORY_MB`.",
+        examples=[64],
     )
-    wait_for_timers: bool = False
-    clock: Clock = "real"
+    wait_for_timers: bool = Field(
+        False,
+        description="End only when no timer is pending (timers still pending at the budget "
+        "make it a `timeout`); false: pending timers are cancelled and listed in "
+        "`timers.pending`.",
+    )
+    clock: Clock = Field(
+        "real",
+        description="`virtual`: timers fire at once in due order and `Date.now()` advances by "
+        "the virtual delays only (deterministic tests); `real`: the wall clock.",
+    )
     now_ms: int | None = Field(
-        None, ge=-_MAX_DATE_MS, le=_MAX_DATE_MS, description="Virtual clock start (epoch ms)."
+        None,
+        ge=-_MAX_DATE_MS,
+        le=_MAX_DATE_MS,
+        description="Start of the virtual clock, epoch milliseconds; only with `clock: "
+        "\"virtual\"` (422 otherwise); null: the current time.",
+        examples=[0],
     )
-    random_seed: int | None = Field(None, ge=-(2**63), lt=2**64)
-    fetch: bool = True
+    random_seed: int | None = Field(
+        None,
+        ge=-(2**63),
+        lt=2**64,
+        description="When set, `Math.random()` (and `crypto.getRandomValues`/`randomUUID`) "
+        "are deterministic, seeded with it; null: truly random.",
+        examples=[42],
+    )
+    fetch: bool = Field(True, description="`false` removes `fetch` for this evaluation.")
 
     @field_validator("globals")
     @classmethod
@@ -187,44 +246,66 @@ class ErrorInfo(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    kind: ErrorKind
-    name: str
-    message: str
-    line: int | None = None
-    column: int | None = None
-    stack: str | None = None
+    kind: ErrorKind = Field(
+        description="`syntax` (does not parse), `runtime` (uncaught exception or rejected "
+        "promise), `timeout` (budget spent), `memory` (budget exceeded), `limit` (a cap on "
+        "logs, result, fetches, timers), `unserializable` (the result cannot be encoded), "
+        "`internal` (the sandbox itself failed; never expected)."
+    )
+    name: str = Field(description="The error's name: `TypeError`, `ActionValidationError`, ...")
+    message: str = Field(description="The error's message.")
+    line: int | None = Field(
+        None,
+        description="1-based line in `code` where V8 places the error; null when unknown "
+        "(always for `timeout`, `memory`, `limit`).",
+    )
+    column: int | None = Field(None, description="1-based column in `code`, with `line`.")
+    stack: str | None = Field(
+        None, description="Only frames of the user's code, with positions in `code`."
+    )
 
 
 class LogEntry(BaseModel):
     """One console call."""
 
-    level: str
-    args: list[JsonValue]
-    text: str
-    at_ms: float
+    level: str = Field(description="The console method: `log`, `info`, `warn`, `error`, ...")
+    args: list[JsonValue] = Field(description="The call's arguments, encoded like `result`.")
+    text: str = Field(
+        description="The line as a browser console prints it (`%s %d %o` substitutions applied)."
+    )
+    at_ms: float = Field(description="Milliseconds since the evaluation started.")
 
 
 class Action(BaseModel):
     """One framework action, Appsmith's type name and payload (`CLEAR_STORE`'s is null)."""
 
-    type: str
-    payload: dict[str, JsonValue] | None
+    type: str = Field(description="Appsmith's action type: `SHOW_ALERT`, `STORE_VALUE`, ...")
+    payload: dict[str, JsonValue] | None = Field(
+        description="The action's arguments, as Appsmith's trigger handlers take them; null for "
+        "`CLEAR_STORE`."
+    )
 
 
 class SetStoreOp(BaseModel):
-    op: Literal["set"] = "set"
-    key: str
-    value: JsonValue
-    persist: bool
+    """`storeValue(key, value, persist)`."""
+
+    op: Literal["set"] = Field("set", description="Always `set`.")
+    key: str = Field(description="The store key.")
+    value: JsonValue = Field(description="The value stored.")
+    persist: bool = Field(description="Whether Appsmith would keep it across page loads.")
 
 
 class RemoveStoreOp(BaseModel):
-    op: Literal["remove"] = "remove"
-    key: str
+    """`removeValue(key)`."""
+
+    op: Literal["remove"] = Field("remove", description="Always `remove`.")
+    key: str = Field(description="The store key removed.")
 
 
 class ClearStoreOp(BaseModel):
-    op: Literal["clear"] = "clear"
+    """`clearStore()`."""
+
+    op: Literal["clear"] = Field("clear", description="Always `clear`.")
 
 
 StoreOp = Annotated[SetStoreOp | RemoveStoreOp | ClearStoreOp, Field(discriminator="op")]
@@ -234,45 +315,77 @@ class PendingTimer(BaseModel):
     """A timer still scheduled when the evaluation ended. `id` is the key it is registered
     under: the numeric id, or an interval's custom key as given (any truthy value, as JSON)."""
 
-    id: JsonValue
-    kind: Literal["timeout", "interval"]
-    delay_ms: float
+    id: JsonValue = Field(
+        description="The key the timer is registered under: an interval's custom key as given "
+        "(any truthy value, as JSON), otherwise the numeric id."
+    )
+    kind: Literal["timeout", "interval"] = Field(description="`setTimeout` or `setInterval`.")
+    delay_ms: float = Field(description="The timer's delay.")
 
 
 class Timers(BaseModel):
-    pending: list[PendingTimer] = Field(default_factory=list)
+    """Timers at the end of the evaluation."""
+
+    pending: list[PendingTimer] = Field(
+        default_factory=list, description="Timers still scheduled (cancelled), in id order."
+    )
 
 
 class FetchRecord(BaseModel):
     """One fetch call: no bodies, no headers."""
 
-    method: str
-    url: str
-    status: int | None = None
-    duration_ms: float = 0.0
-    error: str | None = None
+    method: str = Field(description="The request method.")
+    url: str = Field(description="The URL requested (after normalisation).")
+    status: int | None = Field(None, description="The response status; null if none came.")
+    duration_ms: float = Field(0.0, description="Time until the response head (or failure).")
+    error: str | None = Field(
+        None, description="Why the fetch failed (`fetch failed: ...`); null on a response."
+    )
 
 
 class Stats(BaseModel):
-    wall_ms: float = 0.0
-    queue_ms: float = 0.0
+    """Where the time went."""
+
+    wall_ms: float = Field(0.0, description="Time in the sandbox.")
+    queue_ms: float = Field(0.0, description="Time waiting for a free sandbox.")
 
 
 class EvaluationResult(BaseModel):
     """The outcome of one evaluation, with every record it made. `ok` false carries `error`."""
 
-    ok: bool
-    result: JsonValue = None
-    result_type: ResultType | None = None
-    error: ErrorInfo | None = None
-    logs: list[LogEntry] = Field(default_factory=list)
-    logs_truncated: bool = False
-    actions: list[Action] = Field(default_factory=list)
-    store: dict[str, JsonValue] = Field(default_factory=dict)
-    store_ops: list[StoreOp] = Field(default_factory=list)
-    timers: Timers = Field(default_factory=Timers)
-    fetches: list[FetchRecord] = Field(default_factory=list)
-    stats: Stats = Field(default_factory=Stats)
+    ok: bool = Field(description="Whether the JavaScript succeeded.")
+    result: JsonValue = Field(
+        None,
+        description="The value as `JSON.parse(JSON.stringify(value))` gives it, plus: a BigInt "
+        "is its decimal string, a Map an object, a Set an array, an Error `{name, message}`, a "
+        "Symbol its string; `undefined` and functions are null (see `result_type`).",
+    )
+    result_type: ResultType | None = Field(
+        None, description="The JavaScript type of the result; null when `ok` is false."
+    )
+    error: ErrorInfo | None = Field(None, description="Why it failed, when `ok` is false.")
+    logs: list[LogEntry] = Field(
+        default_factory=list,
+        description="Every console call, in order (at most `JSEVAL_MAX_LOG_ENTRIES` entries and "
+        "`JSEVAL_MAX_LOG_BYTES` of text).",
+    )
+    logs_truncated: bool = Field(
+        False, description="Whether console output past a cap was dropped."
+    )
+    actions: list[Action] = Field(
+        default_factory=list, description="Every framework action called, in order."
+    )
+    store: dict[str, JsonValue] = Field(
+        default_factory=dict, description="The final `appsmith.store`."
+    )
+    store_ops: list[StoreOp] = Field(
+        default_factory=list, description="Every store change, in order."
+    )
+    timers: Timers = Field(default_factory=Timers, description="Timers left at the end.")
+    fetches: list[FetchRecord] = Field(
+        default_factory=list, description="One entry per `fetch` call."
+    )
+    stats: Stats = Field(default_factory=Stats, description="Timing of this evaluation.")
 
     def __repr__(self) -> str:  # never the values: they are user data
         kind = self.error.kind if self.error else None

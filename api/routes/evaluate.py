@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.dependencies import MetricsDep, ServiceDep, SettingsDep
 from api.disconnect import unless_disconnected
 from api.metrics import ApiMetrics
 from api.middleware.access_log import access_record
+from api.openapi import BATCH_EXAMPLES, ERROR_RESPONSES, EVALUATE_EXAMPLES, RESULT_EXAMPLE
 from evaluator import (
     ErrorInfo,
     EvaluationFailed,
@@ -46,27 +47,23 @@ logger = logging.getLogger("jseval.api")
 
 router = APIRouter(prefix="/v1", tags=["evaluate"])
 
-_ERROR = {"content": {"application/json": {"example": {"detail": "..."}}}}
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "`JSEVAL_API_KEYS` set, Bearer key missing or wrong", **_ERROR},
-    413: {"description": "Body larger than `JSEVAL_MAX_REQUEST_BYTES`", **_ERROR},
-    429: {"description": "Evaluation queue full; see `Retry-After`", **_ERROR},
-    503: {"description": "Service starting or shutting down", **_ERROR},
-}
-
 
 class BatchRequest(BaseModel):
     """Several evaluations, each in its own fresh sandbox (at most `JSEVAL_MAX_BATCH`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    evaluations: list[EvaluationRequest] = Field(description="The evaluations, in order.")
+    evaluations: list[EvaluationRequest] = Field(
+        description="The evaluations, in order (at most `JSEVAL_MAX_BATCH`)."
+    )
 
 
 class BatchResult(BaseModel):
     """The results, in the order of the request's `evaluations`."""
 
-    results: list[EvaluationResult]
+    results: list[EvaluationResult] = Field(
+        description="One result per evaluation, in the request's order."
+    )
 
 
 # The status of an answer nobody reads: the client closed the connection first (nginx's 499).
@@ -107,11 +104,18 @@ def _observe(request: Request, metrics: ApiMetrics, results: Sequence[Evaluation
 @router.post(
     "/evaluate",
     response_model=EvaluationResult,
-    responses=ERROR_RESPONSES,
+    responses={
+        200: {
+            "description": "The evaluation was carried out, whether the JavaScript succeeded "
+            "(`ok: true`) or failed (`ok: false` with `error`).",
+            "content": {"application/json": {"example": RESULT_EXAMPLE}},
+        },
+        **ERROR_RESPONSES,
+    },
     summary="Evaluate JavaScript in a fresh sandbox",
 )
 async def evaluate(
-    body: EvaluationRequest,
+    body: Annotated[EvaluationRequest, Body(openapi_examples=EVALUATE_EXAMPLES)],
     request: Request,
     settings: SettingsDep,
     service: ServiceDep,
@@ -134,11 +138,14 @@ async def evaluate(
 @router.post(
     "/evaluate/batch",
     response_model=BatchResult,
-    responses=ERROR_RESPONSES,
+    responses={
+        200: {"description": "Every evaluation was carried out; results in order."},
+        **ERROR_RESPONSES,
+    },
     summary="Evaluate several requests concurrently, each in its own sandbox",
 )
 async def evaluate_batch(
-    body: BatchRequest,
+    body: Annotated[BatchRequest, Body(openapi_examples=BATCH_EXAMPLES)],
     request: Request,
     settings: SettingsDep,
     service: ServiceDep,

@@ -19,14 +19,43 @@ __all__ = ["router"]
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Liveness")
+@router.get(
+    "/healthz",
+    summary="Liveness",
+    responses={
+        200: {
+            "description": "The process serves (`status`: `starting`, `ready`, `draining`, ...).",
+            "content": {"application/json": {"example": {"status": "ready"}}},
+        },
+        503: {"description": "The service failed to start: restart the process."},
+    },
+)
 async def healthz(lifecycle: LifecycleDep) -> JSONResponse:
     """200 while the process serves; 503 if the service failed to start."""
     phase = lifecycle.phase
     return JSONResponse({"status": phase}, status_code=503 if phase == "failed" else 200)
 
 
-@router.get("/readyz", summary="Readiness: sandboxes warm")
+@router.get(
+    "/readyz",
+    summary="Readiness: sandboxes warm",
+    responses={
+        200: {
+            "description": "Sandboxes are warm and evaluations are taken.",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "status": "ready",
+                        "warm_sandboxes": 4,
+                        "workers_alive": 2,
+                        "workers_total": 2,
+                    }
+                }
+            },
+        },
+        503: {"description": "Starting, draining or stopped: send evaluations elsewhere."},
+    },
+)
 async def readyz(lifecycle: LifecycleDep) -> JSONResponse:
     """200 once the service's sandboxes are warm and it takes evaluations; 503 otherwise."""
     phase = lifecycle.phase

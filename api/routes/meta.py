@@ -27,11 +27,12 @@ from functools import cache
 from importlib import resources
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import DatasourcesDep, MetricsDep, SettingsDep
 from api.metrics import CONTENT_TYPE
+from api.openapi import ERROR_RESPONSES
 from evaluator import DataStoreError, __version__, builtin_libraries, v8_version
 
 __all__ = ["FRAMEWORK_FUNCTIONS", "PLAYGROUND_CSP", "router"]
@@ -70,7 +71,18 @@ def _static_file(name: str) -> bytes:
     return resources.files("api").joinpath("static", name).read_bytes()
 
 
-@router.get("/v1/info", tags=["meta"], summary="Versions, limits and what the sandbox offers")
+@router.get(
+    "/v1/info",
+    tags=["meta"],
+    summary="Versions, limits and what the sandbox offers",
+    responses={
+        200: {
+            "description": "`version`, `v8_version`, `limits` (the limits in force), "
+            "`framework_functions`, `libraries`, `datasources`."
+        },
+        401: ERROR_RESPONSES[401],
+    },
+)
 async def info(settings: SettingsDep, datasources: DatasourcesDep) -> JSONResponse:
     listed: list[dict[str, str]] | None
     try:
@@ -91,7 +103,25 @@ async def info(settings: SettingsDep, datasources: DatasourcesDep) -> JSONRespon
     )
 
 
-@router.get("/metrics", tags=["meta"], summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    tags=["meta"],
+    summary="Prometheus metrics",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format (docs/API.md lists the metrics).",
+            "content": {
+                "text/plain": {
+                    "schema": {"type": "string"},
+                    "example": "# TYPE jseval_evaluations_total counter\n"
+                    'jseval_evaluations_total{kind="ok"} 12.0\n',
+                }
+            },
+        },
+        401: ERROR_RESPONSES[401],
+    },
+)
 async def metrics(metrics: MetricsDep) -> Response:
     return Response(metrics.render(), media_type=CONTENT_TYPE)
 
