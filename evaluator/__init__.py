@@ -11,6 +11,7 @@ from evaluator._service import EvaluationService, LocalService, ServiceStats
 from evaluator._worker_pool import WorkerPool
 from evaluator.capabilities.libraries import Library, builtin_libraries
 from evaluator.errors import (
+    AuthenticationFailed,
     DataStoreError,
     ErrorKind,
     EvaluationFailed,
@@ -26,6 +27,8 @@ from evaluator.errors import (
     SandboxFailure,
     ServiceBusy,
     ServiceUnavailable,
+    ServiceUnreachable,
+    UnexpectedResponse,
     UnserializableResult,
 )
 from evaluator.models import (
@@ -47,6 +50,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Action",
+    "AuthenticationFailed",
     "DataStoreError",
     "ErrorInfo",
     "ErrorKind",
@@ -73,10 +77,12 @@ __all__ = [
     "ServiceBusy",
     "ServiceStats",
     "ServiceUnavailable",
+    "ServiceUnreachable",
     "Settings",
     "Stats",
     "StoreOp",
     "Timers",
+    "UnexpectedResponse",
     "UnserializableResult",
     "WorkerPool",
     "__version__",

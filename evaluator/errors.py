@@ -7,13 +7,19 @@ JsevalError                    base of everything jseval raises
 │     MemoryLimitExceeded "memory" · OutputLimitExceeded "limit"
 │     UnserializableResult "unserializable" · SandboxFailure "internal"
 ├── RequestRejected            never reached a sandbox: 422 (and 413/401 in the API)
+│     └── AuthenticationFailed   401: the API key is missing or wrong
 ├── ServiceBusy                queue full: 429 with Retry-After
 ├── ServiceUnavailable         starting or shutting down: 503
+│     └── ServiceUnreachable     no HTTP answer at all: refused, timed out, cut off
+├── UnexpectedResponse         an HTTP answer no jseval service gives (a 500, a wrong URL)
 └── DataStoreError             the data store (datasources) cannot open or answer: 503 / exit 2
       MasterKeyError           JSEVAL_MASTER_KEY missing where a secret needs it, or not this
                                database's key (a clear startup error, never garbage)
       NotFound                 no datasource (or other stored item) of that name: 404
 ```
+
+`AuthenticationFailed`, `ServiceUnreachable` and `UnexpectedResponse` are raised by
+`evaluator.client`, the HTTP client.
 
 `Evaluator.evaluate()` turns an `EvaluationFailed` into a result and never raises it; only the
 other branches leave the library. Messages are fixed or built from counts and field names: none
@@ -25,6 +31,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 __all__ = [
+    "AuthenticationFailed",
     "DataStoreError",
     "ErrorKind",
     "EvaluationFailed",
@@ -40,6 +47,8 @@ __all__ = [
     "SandboxFailure",
     "ServiceBusy",
     "ServiceUnavailable",
+    "ServiceUnreachable",
+    "UnexpectedResponse",
     "UnserializableResult",
 ]
 
@@ -151,6 +160,16 @@ class RequestRejected(JsevalError):
         self.status_code = status_code
 
 
+class AuthenticationFailed(RequestRejected):
+    """The service wants an API key and got none or a wrong one (HTTP 401)."""
+
+    def __init__(self, reason: str = "Not authenticated") -> None:
+        super().__init__(
+            [{"type": "unauthorized", "loc": ["header", "Authorization"], "msg": reason}],
+            status_code=401,
+        )
+
+
 class ServiceBusy(JsevalError):
     """More evaluations are waiting than the queue holds (HTTP 429)."""
 
@@ -164,6 +183,19 @@ class ServiceUnavailable(JsevalError):
 
     def __init__(self, reason: str = "starting or shutting down") -> None:
         super().__init__(reason)
+
+
+class ServiceUnreachable(ServiceUnavailable):
+    """No HTTP answer came: the connection was refused, timed out or broke."""
+
+
+class UnexpectedResponse(JsevalError):
+    """The answer is not one a jseval service gives: a 500, a 404 from a wrong base URL, a body
+    that is not a result. `status_code` is the HTTP status."""
+
+    def __init__(self, status_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status_code = status_code
 
 
 class DataStoreError(JsevalError):

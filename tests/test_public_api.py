@@ -12,6 +12,8 @@ PUBLIC = {
     "MasterKeyError", "MemoryLimitExceeded", "NotFound", "OutputLimitExceeded", "PendingTimer", "RequestRejected",
     "SandboxFailure", "ServiceBusy", "ServiceStats", "ServiceUnavailable", "Settings", "Stats",
     "StoreOp", "Timers", "UnserializableResult", "__version__", "check_request", "v8_version",
+    # Raised by the HTTP client (evaluator.client).
+    "AuthenticationFailed", "ServiceUnreachable", "UnexpectedResponse",
 }
 OPTIONAL = {"WorkerPool"}
 
