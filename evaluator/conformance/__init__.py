@@ -11,8 +11,11 @@ the package so that any deployment can be checked against them.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 from evaluator.conformance.matcher import mismatch
@@ -35,16 +38,25 @@ class Case:
         return self.expect == {"$rejected": True}
 
 
-def load_cases() -> list[Case]:
-    """Every packaged case, files in name order, cases in file order."""
+def load_cases(directory: str | os.PathLike[str] | None = None) -> list[Case]:
+    """Every case, files in name order, cases in file order: the packaged ones, or those of the
+    `*.json` files in `directory` (same format). Raises ValueError for a malformed file."""
     cases: list[Case] = []
-    folder = resources.files(__package__).joinpath("cases")
+    folder: Traversable = (
+        resources.files(__package__).joinpath("cases") if directory is None else Path(directory)
+    )
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".json"):
             continue
         stem = entry.name[: -len(".json")]
-        for raw in json.loads(entry.read_text(encoding="utf-8")):
-            cases.append(
-                Case(f"{stem}/{raw['name']}", raw["request"], raw["expect"], raw.get("source"))
-            )
+        try:
+            raws = json.loads(entry.read_text(encoding="utf-8"))
+            for raw in raws:
+                cases.append(
+                    Case(f"{stem}/{raw['name']}", raw["request"], raw["expect"], raw.get("source"))
+                )
+        except (ValueError, TypeError, KeyError) as exc:  # JSONDecodeError is a ValueError
+            raise ValueError(
+                f"{entry.name}: not a list of {{name, request, expect}} ({type(exc).__name__})"
+            ) from None
     return cases

@@ -29,6 +29,8 @@ import re
 import sys
 from typing import Any
 
+from api.cli.usage import read_text
+
 __all__ = ["register", "run"]
 
 EXIT_OK = 0
@@ -62,6 +64,7 @@ def register(commands: Any) -> None:
     rotate.add_argument(
         "--new-key-stdin", action="store_true", help="read the new master key from stdin"
     )
+    parser.set_defaults(handler=run)
 
 
 def _fail(message: str, status: int = EXIT_USAGE) -> int:
@@ -70,11 +73,12 @@ def _fail(message: str, status: int = EXIT_USAGE) -> int:
 
 
 def _read_config(text: str) -> str:
+    """JSON text as given, or read from `@FILE` / `-`: a missing, unreadable or non-UTF-8 file
+    is a UsageError (one line, exit 2)."""
     if text == "-":
-        return sys.stdin.read()
+        return read_text("-")
     if text.startswith("@"):
-        with open(text[1:], encoding="utf-8") as handle:
-            return handle.read()
+        return read_text(text[1:], what="datasource file")
     return text
 
 
