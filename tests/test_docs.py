@@ -43,9 +43,10 @@ def _command_lines(text: str) -> list[str]:
         if not raw.startswith("    "):  # code blocks only
             continue
         line = raw.strip()
-        if line.startswith("echo ") and "| jseval " in line:
+        if "| jseval " in line:  # echo ... | jseval ...
             line = line.split("| ", 1)[1]
-        if not line.startswith("jseval ") or "[" in line.split("#")[0]:
+        line = re.sub(r"^([A-Z_]+=\S+ )+", "", line)  # VAR=value jseval ...
+        if not line.startswith("jseval ") or "[--" in line:  # not a usage synopsis
             continue
         lines.append(line.split("  #")[0].strip())
     return lines
