@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+# A generous default budget: what these tests check is the CLI, not how fast a loaded machine
+# starts a cold isolate (a test that is about the budget passes --timeout-ms itself).
+BASE_ENV = {"JSEVAL_DEFAULT_TIMEOUT_MS": "20000"}
+
 
 def jseval(
     *args: str,
@@ -21,7 +25,8 @@ def jseval(
     done = subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
         input=data, capture_output=True, timeout=timeout, check=False,
-        env={**os.environ, **(env or {})}, cwd=cwd or Path(__file__).resolve().parents[3],
+        env={**os.environ, **BASE_ENV, **(env or {})},
+        cwd=cwd or Path(__file__).resolve().parents[3],
     )
     return subprocess.CompletedProcess(
         done.args, done.returncode, done.stdout.decode("utf-8", "replace"),
@@ -35,7 +40,7 @@ def jseval_on_terminal(*args: str, env: dict[str, str] | None = None) -> tuple[i
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", *args],
         stdin=subprocess.DEVNULL, stdout=follower, stderr=subprocess.PIPE,
-        env={**os.environ, "TERM": "xterm-256color", **(env or {})},
+        env={**os.environ, **BASE_ENV, "TERM": "xterm-256color", **(env or {})},
         cwd=Path(__file__).resolve().parents[3],
     )
     os.close(follower)

@@ -42,7 +42,7 @@ def test_flags_carry_the_api_names(evaluator: Evaluator, tmp_path: Path) -> None
     (tmp_path / "store.json").write_text('{"visits": 3}')
     done = jseval(
         "run", "-", "--mode", "function", "--clock", "virtual", "--now-ms", "0",
-        "--random-seed", "42", "--timeout-ms", "500", "--memory-mb", "32",
+        "--random-seed", "42", "--timeout-ms", "20000", "--memory-mb", "32",
         "--args", "[1]", "--arg", '"two"', "--globals", '{"Table1": {"id": 7}}',
         "--appsmith", '{"user": {"name": "Ada"}}', "--store", f"@{tmp_path}/store.json",
         "--no-fetch", stdin=code,
