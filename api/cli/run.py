@@ -130,8 +130,10 @@ def _evaluate(args: argparse.Namespace, request: dict[str, Any]) -> EvaluationRe
             return evaluator.evaluate(request)
     except RequestRejected as exc:
         raise _refused(exc) from None
-    except JsevalError as exc:  # the service: busy, unavailable, unreachable, not jseval
-        raise UsageError(f"{args.url}: {exc}") from None
+    except JsevalError as exc:
+        if not args.url:
+            raise
+        raise UsageError(f"{args.url}: {exc}") from None  # busy, unreachable, not jseval
 
 
 def _run(args: argparse.Namespace) -> int:
