@@ -1,6 +1,6 @@
 """Fetch pinned npm packages from the registry, verify them, and write the vendored files.
 
-    python tools/vendor_npm.py                    # every shims/*/vendor/manifest.json
+    python tools/vendor_npm.py                    # every manifest (shims/*/vendor, api/docs_ui/*)
     python tools/vendor_npm.py shims/compartment/vendor/manifest.json
     python tools/vendor_npm.py --check            # verify the committed files, fetch nothing
 
@@ -41,8 +41,13 @@ _MAX_TARBALL_BYTES = 64 * 1024 * 1024
 
 
 def manifests() -> list[Path]:
-    """Every vendored unit's manifest, in a stable order."""
-    return sorted((ROOT / "shims").glob("*/vendor/manifest.json"))
+    """Every vendored unit's manifest, in a stable order: the shims' units, and /docs' assets."""
+    return sorted(
+        [
+            *(ROOT / "shims").glob("*/vendor/manifest.json"),
+            *(ROOT / "api" / "docs_ui").glob("*/manifest.json"),
+        ]
+    )
 
 
 def tarball_url(name: str, version: str) -> str:

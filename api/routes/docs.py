@@ -1,10 +1,11 @@
 """GET /docs: Swagger UI, served entirely by the service.
 
-Swagger UI's files are vendored from npm (api/docs_ui/swagger-ui/, pinned and checksummed by
-scripts/vendor_swagger_ui.py) and mounted under `/docs/ui/` by api/app.py, so `/docs` works on
-a machine without internet. The page links them relatively, so it also works behind a proxy
-that serves the API under a path prefix. Its Content-Security-Policy allows nothing but this
-origin: no inline script (the initializer is `docs/ui/docs.js`), no third-party request.
+Swagger UI's files are vendored from npm (api/docs_ui/swagger-ui/: pinned and checksummed in its
+manifest.json, fetched by tools/vendor_npm.py) and mounted under `/docs/ui/` by api/app.py, so
+`/docs` works on a machine without internet. The page links them relatively, so it also works
+behind a proxy that serves the API under a path prefix. Its Content-Security-Policy allows
+nothing but this origin: no inline script (the initializer is `docs/ui/docs.js`), no
+third-party request.
 """
 
 from __future__ import annotations
