@@ -251,6 +251,7 @@ def install_openapi(
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = build()
+        _one_validation_error_model(schema)
         schemes: dict[str, Any] = {}
         for path, operations in schema.get("paths", {}).items():
             if admin_prefix and (path == admin_prefix or path.startswith(admin_prefix + "/")):
@@ -270,3 +271,27 @@ def install_openapi(
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _one_validation_error_model(schema: dict[str, Any]) -> None:
+    """Every 422 documented as the body really sent (`ValidationErrorBody`): FastAPI adds its
+    own `HTTPValidationError` (with `input`, `ctx`) to any route that does not list a 422, and
+    api/app.py strips those fields from every 422 it sends."""
+    components = schema.get("components", {}).get("schemas", {})
+    if "ValidationErrorBody" not in components:
+        return
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if "422" in responses:
+                responses["422"] = {
+                    "description": ERROR_RESPONSES[422]["description"],
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/ValidationErrorBody"},
+                            **ERROR_RESPONSES[422]["content"]["application/json"],
+                        }
+                    },
+                }
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)

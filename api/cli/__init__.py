@@ -2,9 +2,9 @@
 registered in main.py).
 
 Exit status, for every command: 0 success; 1 the JavaScript failed (`run`), a case failed
-(`conformance`), or no such datasource (`datasource`); 2 a usage or configuration error (a bad flag, an unreadable or non-UTF-8 file,
-bad JSON, an invalid `JSEVAL_*` setting, an invalid request, an unreachable service), always
-one line on stderr, never a traceback; 130 interrupted.
+(`conformance`), or no such datasource (`datasource`); 2 a usage or configuration error (a bad
+flag, an unreadable or non-UTF-8 file, bad JSON, an invalid `JSEVAL_*` setting, an invalid
+request, an unreachable service), one line on stderr, never a traceback; 130 interrupted.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.dependencies import DatasourcesDep
 from evaluator.datasources import NAME_PATTERN, Datasource
@@ -45,7 +45,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 
 class DatasourceList(BaseModel):
-    datasources: list[Datasource]
+    datasources: list[Datasource] = Field(description="Every datasource, by name.")
 
 
 @router.get(

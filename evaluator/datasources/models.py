@@ -91,7 +91,11 @@ class SecretValue(BaseModel):
 
     secret: Annotated[StrictStr, StringConstraints(min_length=1, max_length=MAX_VALUE_CHARS)] | (
         Literal[True]
-    ) = Field(repr=False)
+    ) = Field(
+        repr=False,
+        description="The secret to store (encrypted, never shown again); `true` as reads show "
+        "it, and written back keeps the stored value.",
+    )
 
     @property
     def keeps_stored(self) -> bool:
@@ -106,17 +110,17 @@ class BearerAuth(BaseModel):
     """`Authorization: Bearer <token>`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    type: Literal["bearer"]
-    token: Value
+    type: Literal["bearer"] = Field(description="Always `bearer`.")
+    token: Value = Field(description="The token; give it as `{\"secret\": \"...\"}`.")
 
 
 class BasicAuth(BaseModel):
     """`Authorization: Basic base64(username:password)`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    type: Literal["basic"]
-    username: Value
-    password: Value
+    type: Literal["basic"] = Field(description="Always `basic`.")
+    username: Value = Field(description="The user name.")
+    password: Value = Field(description="The password; give it as `{\"secret\": \"...\"}`.")
 
 
 Auth = Annotated[BearerAuth | BasicAuth, Field(discriminator="type")]

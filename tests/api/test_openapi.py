@@ -22,33 +22,57 @@ def schema(api_client: httpx.Client) -> dict[str, Any]:
     return response.json()
 
 
-def _request_examples(schema: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
-    """(path, example name, body) for every request-body example in the document, plus the
-    request schemas' own `examples` (what Swagger UI builds a body from)."""
+ADMIN_KEY = "admin-examples-1"
+
+
+@pytest.fixture(scope="module")
+def full_server(live_server_cm: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A server where every operation can succeed: admin keys, a master key, its own store."""
+    settings = Settings(
+        workers=1, pool_size=1, admin_keys=ADMIN_KEY, master_key="examples-master-key-0001",
+        data_dir=str(tmp_path_factory.mktemp("store")),
+    )
+    with live_server_cm(settings) as live:
+        yield live
+
+
+def _path_with_examples(path: str, operation: dict[str, Any]) -> str:
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "path":
+            value = parameter.get("schema", {}).get("examples", [None])[0]
+            assert value is not None, f"{path}: path parameter {parameter['name']} has no example"
+            path = path.replace("{" + parameter["name"] + "}", str(value))
+    return path
+
+
+def _request_examples(schema: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
+    """(method, path, example name, body) for every request-body example in the document, plus
+    the request schemas' own `examples` (what Swagger UI builds a body from)."""
     for path, operations in schema["paths"].items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             content = operation.get("requestBody", {}).get("content", {})
+            target = _path_with_examples(path, operation)
             for media in content.values():
                 for name, example in media.get("examples", {}).items():
-                    yield path, name, example["value"]
+                    yield method, target, name, example["value"]
                 if "example" in media:
-                    yield path, "example", media["example"]
+                    yield method, target, "example", media["example"]
                 ref = media.get("schema", {}).get("$ref", "")
                 component = schema["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {})
                 for index, example in enumerate(component.get("examples", [])):
-                    yield path, f"schema example {index}", example
+                    yield method, target, f"schema example {index}", example
 
 
-def test_every_request_example_succeeds_as_given(
-    schema: dict[str, Any], api_client: httpx.Client
-) -> None:
-    examples = list(_request_examples(schema))
-    paths = {path for path, _, _ in examples}
-    assert {"/v1/evaluate", "/v1/evaluate/batch"} <= paths
-    assert len(examples) >= 8
-    for path, name, body in examples:
-        response = api_client.post(path, json=body)
-        assert response.status_code == 200, f"{path} {name}: {response.text}"
+def test_every_request_example_succeeds_as_given(full_server: Any) -> None:
+    with full_server.client(headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
+        schema = client.get("/openapi.json").json()
+        examples = list(_request_examples(schema))
+        paths = {path for _, path, _, _ in examples}
+        assert {"/v1/evaluate", "/v1/evaluate/batch"} <= paths
+        assert len(examples) >= 8
+        for method, path, name, body in examples:
+            response = client.request(method.upper(), path, json=body)
+            assert response.status_code in (200, 201), f"{method} {path} {name}: {response.text}"
 
 
 def test_example_results_are_what_they_say(schema: dict[str, Any], api_client: httpx.Client):
@@ -71,11 +95,17 @@ def test_example_results_are_what_they_say(schema: dict[str, Any], api_client: h
     assert again["result"] == outcomes["virtual_clock"]["result"]
 
 
-def test_every_get_operation_answers_200(schema: dict[str, Any], api_client: httpx.Client):
-    gets = [path for path, operations in schema["paths"].items() if "get" in operations]
-    assert {"/healthz", "/readyz", "/v1/info", "/metrics"} <= set(gets)
-    for path in gets:
-        assert api_client.get(path).status_code == 200, path
+def test_every_get_operation_answers_200(full_server: Any) -> None:
+    with full_server.client(headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
+        schema = client.get("/openapi.json").json()
+        client.put("/v1/admin/datasources/payments", json={"base_url": "https://a.example"})
+        gets = [
+            _path_with_examples(path, operations["get"])
+            for path, operations in schema["paths"].items() if "get" in operations
+        ]
+        assert {"/healthz", "/readyz", "/v1/info", "/metrics"} <= set(gets)
+        for path in gets:
+            assert client.get(path).status_code == 200, path
 
 
 def test_every_field_is_described(schema: dict[str, Any]) -> None:
