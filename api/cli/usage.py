@@ -52,7 +52,10 @@ def read_text(path: str, *, what: str = "file") -> str:
     label = "standard input" if path == "-" else path
     try:
         if path == "-":
-            data = sys.stdin.buffer.read()
+            binary = getattr(sys.stdin, "buffer", None)
+            if binary is None:  # a text stream (an embedding host, tests): already decoded
+                return sys.stdin.read()
+            data = binary.read()
         else:
             with open(path, "rb") as handle:
                 data = handle.read()
