@@ -54,7 +54,7 @@ def read_text(path: str, *, what: str = "file") -> str:
         if path == "-":
             binary = getattr(sys.stdin, "buffer", None)
             if binary is None:  # a text stream (an embedding host, tests): already decoded
-                return sys.stdin.read()
+                return str(sys.stdin.read())
             data = binary.read()
         else:
             with open(path, "rb") as handle:
