@@ -50,11 +50,12 @@ class OneLineParser(argparse.ArgumentParser):
 def read_text(path: str, *, what: str = "file") -> str:
     """The UTF-8 text of `path` (`-`: standard input); a leading byte order mark is dropped."""
     label = "standard input" if path == "-" else path
+    data: bytes
     try:
         if path == "-":
             binary = getattr(sys.stdin, "buffer", None)
             if binary is None:  # a text stream (an embedding host, tests): already decoded
-                return str(sys.stdin.read())
+                return sys.stdin.read()
             data = binary.read()
         else:
             with open(path, "rb") as handle:
