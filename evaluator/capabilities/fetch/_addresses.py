@@ -13,7 +13,7 @@ import ipaddress
 from evaluator.capabilities.fetch._failures import shown
 from evaluator.capabilities.fetch._url import IPAddress
 
-__all__ = ["address_refusal", "bare_host", "embedded_ipv4", "name_refusal"]
+__all__ = ["address_refusal", "bare_host", "embedded_ipv4", "mapped_ipv4", "name_refusal"]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -74,6 +74,16 @@ def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
         return ipaddress.IPv4Address(value & 0xFFFFFFFF)
     if address in _SIX_TO_FOUR:
         return ipaddress.IPv4Address((value >> 80) & 0xFFFFFFFF)
+    return None
+
+
+def mapped_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address of an IPv4-mapped IPv6 address (`::ffff:8.8.8.8`), if it is one.
+
+    Unlike the other embedded forms, a mapped address is the same destination: a dual-stack
+    socket connecting to `::ffff:8.8.8.8` opens an IPv4 connection to 8.8.8.8."""
+    if isinstance(address, ipaddress.IPv6Address) and address in _MAPPED:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "BAD_PORTS",
     "BODY_HEADERS",
     "FORBIDDEN_METHODS",
     "FORBIDDEN_REQUEST_HEADERS",
@@ -80,6 +81,21 @@ HIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
 # Headers describing a body, dropped when a redirect turns the request into a GET.
 BODY_HEADERS = frozenset(
     {"content-encoding", "content-language", "content-location", "content-type"}
+)
+
+# "Bad ports" (Fetch standard, "port blocking"): ports of protocols that read text line by line
+# (SMTP, IRC, X11, ...), where a request body crafted as that protocol's commands would be
+# obeyed: 25 lets code send mail. fetch refuses them unless the operator allows that very
+# host:port (the network policy decides; the runtime needs no copy: a refusal comes from the
+# host like every network error). The standard's whole table, whatwg/fetch as of 2026.
+BAD_PORTS = frozenset(
+    {
+        0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95,
+        101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179,
+        389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601,
+        636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566,
+        6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+    }
 )
 
 _TOKEN = frozenset(TOKEN_CHARACTERS)
