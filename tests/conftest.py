@@ -158,11 +158,43 @@ class _OriginApp:
         self.max_active = 0
         self.lock = threading.Lock()
         self.gzipped: dict[int, bytes] = {}
+        self.heavy: dict[int, tuple[bytes, bytes]] = {}
+        self.bodies_sent = 0  # of /bomb and /heavy, counted once the last byte left
+        self.bomb_bytes_sent = 0
+
+    async def _stream(
+        self, send: Callable, receive: Callable, pieces: Iterator[bytes], coding: bytes
+    ) -> None:
+        """Send `pieces` in ~64 KiB writes until done or the client goes away."""
+        import asyncio
+
+        headers = [(b"content-type", b"application/json"), (b"content-encoding", coding)]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        gone = asyncio.ensure_future(receive())  # the body was read: the next is a disconnect
+        batch: list[bytes] = []
+        size = 0
+        try:
+            for piece in pieces:
+                batch.append(piece)
+                size += len(piece)
+                if size >= 65536:
+                    await asyncio.sleep(0)  # a send to a closed connection does not yield
+                    if gone.done():
+                        return
+                    await send({"type": "http.response.body", "body": b"".join(batch), "more_body": True})
+                    self.bomb_bytes_sent += size
+                    batch, size = [], 0
+            await send({"type": "http.response.body", "body": b"".join(batch)})
+            self.bomb_bytes_sent += size
+            self.bodies_sent += 1
+        finally:
+            gone.cancel()
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         import asyncio
         import gzip
         import json
+        import zlib
         from urllib.parse import parse_qs
 
         if scope["type"] != "http":
@@ -211,6 +243,29 @@ class _OriginApp:
             elif path == "/slow":
                 await asyncio.sleep(int(query.get("ms", "200")) / 1000)
                 content = b"slow"
+            elif path == "/bomb":
+                # gzip, gzip around `mb` MiB of empty deflate blocks, made as it is sent.
+                from tests.support import gzip_gzip_bomb
+
+                await self._stream(
+                    send, receive, gzip_gzip_bomb(int(query["mb"]) << 20), b"gzip, gzip"
+                )
+                return
+            elif path == "/heavy":
+                # An honest double coding whose inner stage costs real CPU to inflate.
+                from tests.support import heavy_double_gzip
+
+                size = int(query["mb"]) << 20
+                if size not in self.heavy:
+                    self.heavy[size] = heavy_double_gzip(size)
+                content, headers = self.heavy[size][0], [(b"content-encoding", b"gzip, gzip")]
+                self.bodies_sent += 1
+            elif path == "/encoded":
+                # `text` under the codings listed in `codings` (applied in order).
+                content = query.get("text", "hello").encode()
+                for coding in query["codings"].split(","):
+                    content = gzip.compress(content) if coding == "gzip" else zlib.compress(content)
+                headers = [(b"content-encoding", query["codings"].replace(",", ", ").encode())]
             elif path == "/stream":
                 await send({"type": "http.response.start", "status": 200, "headers": headers})
                 for _ in range(int(query["chunks"])):
