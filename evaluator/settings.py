@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     fetch_max_requests: int = Field(50, ge=0)
     fetch_max_in_flight: int = Field(6, ge=1)
     fetch_max_redirects: int = Field(5, ge=0)
+    # `http://host:port`: every outbound connection is a CONNECT tunnel through this proxy, to
+    # the address the policy checked (SPEC section 8; evaluator/capabilities/fetch/_proxy.py).
+    egress_proxy: str | None = None
 
     # Service: processes, queue, HTTP.
     host: str = "127.0.0.1"
@@ -99,6 +102,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("egress_proxy")
+    @classmethod
+    def _check_egress_proxy(cls, value: str | None) -> str | None:
+        """A malformed proxy stops the service at startup, not at its first fetch."""
+        from evaluator.capabilities.fetch._proxy import parse_proxy
+
+        parse_proxy(value)
+        return value.strip() or None if value is not None else None
 
     @field_validator("database_url", "master_key", mode="before")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -100,3 +102,166 @@ def heavy_double_gzip(inner_bytes: int, seed: int = 0) -> tuple[bytes, bytes]:
         parts += (run, b"\x00\x01\x00\xfe\xff", payload[i : i + 1])
     parts.append(b"\x03\x00" + struct.pack("<II", zlib.crc32(payload), len(payload)))
     return gzip.compress(b"".join(parts), 6), payload
+
+
+# -- an egress proxy (JSEVAL_EGRESS_PROXY) ---------------------------------------------------------
+
+
+class ConnectProxy:
+    """A small HTTP CONNECT proxy on 127.0.0.1 that records what it was asked.
+
+    `requests` lists each request line received (`CONNECT 127.0.0.1:8080 HTTP/1.1`); `refuse`
+    (a status) answers every CONNECT with it instead of tunnelling. Tunnels go to 127.0.0.0/8
+    only, whatever it is asked: a broken policy must not make the tests reach anything else.
+    """
+
+    def __init__(self, refuse: int | None = None) -> None:
+        import socket
+        import threading
+
+        self.refuse = refuse
+        self.requests: list[str] = []
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(32)
+        self._listener.settimeout(0.05)
+        self.port = self._listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> ConnectProxy:
+        import threading
+
+        thread = threading.Thread(target=self._accept, name="test-proxy", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in list(self._threads):
+            thread.join(timeout=5)
+        self._listener.close()
+
+    def _accept(self) -> None:
+        import threading
+
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                continue
+            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _serve(self, conn: Any) -> None:
+        import contextlib
+        import ipaddress
+        import socket
+
+        with contextlib.closing(conn):
+            conn.settimeout(5)
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 65536:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            line = head.split(b"\r\n", 1)[0].decode("latin-1")
+            with self._lock:
+                self.requests.append(line)
+            method, target = [*line.split(" "), "", ""][:2]
+            if method != "CONNECT":
+                conn.sendall(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n")
+                return
+            if self.refuse is not None:
+                conn.sendall(f"HTTP/1.1 {self.refuse} No\r\ncontent-length: 0\r\n\r\n".encode())
+                return
+            host, _, port = target.rpartition(":")
+            host = host.strip("[]")
+            try:
+                address = ipaddress.ip_address(host)
+            except ValueError:
+                address = None
+            if address is None or not address.is_loopback:
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
+                return
+            try:
+                upstream = socket.create_connection((str(address), int(port)), timeout=5)
+            except OSError:
+                conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
+                return
+            with contextlib.closing(upstream):
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                self._pipe(conn, upstream)
+
+    def _pipe(self, a: Any, b: Any) -> None:
+        import selectors
+
+        with selectors.DefaultSelector() as selector:
+            selector.register(a, selectors.EVENT_READ, b)
+            selector.register(b, selectors.EVENT_READ, a)
+            while not self._stop.is_set():
+                for key, _ in selector.select(timeout=0.1):
+                    try:
+                        data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                    except OSError:
+                        return
+                    if not data:
+                        return
+                    key.data.sendall(data)
+
+
+# -- an HTTPS server ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def tls_server(files: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """An HTTPS server on 127.0.0.1 that records the SNI name and Host header it was sent."""
+    import ssl
+    import threading
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(files["leaf.pem"], files["leaf.key"])
+    seen: dict[str, Any] = {"sni": [], "host": [], "port": 0}
+    context.sni_callback = lambda sock, name, ctx: seen["sni"].append(name)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.05)
+    seen["port"] = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                raw, _ = listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            try:
+                raw.settimeout(5)
+                with context.wrap_socket(raw, server_side=True) as conn:
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        chunk = conn.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    for line in data.split(b"\r\n"):
+                        if line.lower().startswith(b"host:"):
+                            seen["host"].append(line[5:].strip().decode())
+                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\nconnection: close\r\n\r\nsecure")
+            except (OSError, ssl.SSLError):
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()

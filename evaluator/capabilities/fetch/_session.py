@@ -35,6 +35,7 @@ from evaluator.capabilities.fetch._body import read_body
 from evaluator.capabilities.fetch._failures import FetchFailure, FetchRefused
 from evaluator.capabilities.fetch._loop import LoopThread, system_resolver, warm_up
 from evaluator.capabilities.fetch._policy import NetPolicy, Resolver
+from evaluator.capabilities.fetch._proxy import parse_proxy
 from evaluator.capabilities.fetch._records import (
     BadRecord,
     Call,
@@ -78,6 +79,7 @@ class FetchSession:
         settings = capability.settings
         self._policy = capability.policy
         self._ssl_context = capability.ssl_context
+        self._proxy = capability.proxy
         self._wake = wake
         self._deadline = deadline
         self._timeout_s = settings.fetch_timeout_ms / 1000.0
@@ -223,7 +225,9 @@ class FetchSession:
 
     def _ensure_client(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = new_client(self._policy, self._max_in_flight, self._ssl_context)
+            self._client = new_client(
+                self._policy, self._max_in_flight, self._ssl_context, self._proxy
+            )
             self._slots = asyncio.Semaphore(self._max_in_flight)
         return self._client
 
@@ -398,6 +402,7 @@ class FetchCapability:
         self.policy = NetPolicy(
             settings.fetch_allow, settings.fetch_deny, resolver=resolver or system_resolver
         )
+        self.proxy = parse_proxy(settings.egress_proxy)
         self.warm()
 
     def warm(self) -> None:

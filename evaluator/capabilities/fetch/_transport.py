@@ -9,6 +9,8 @@ the request's (host, port). The network backend below connects only to recorded 
 refuses anything else, so httpx can never resolve a name a second time, which is where DNS
 rebinding would swap the address; the URL keeps the name, so the Host header, TLS SNI and
 certificate verification are the name's. No code path can connect without passing the policy.
+With an egress proxy (`_proxy.py`), the backend opens each connection as a CONNECT tunnel to the
+checked address instead of a socket to it; nothing else changes.
 
 httpcore's and httpx's exceptions are translated in one place, `translated_errors()` (as
 httpx's own `map_httpcore_exceptions`), around the request and around every read of the
@@ -30,6 +32,7 @@ import httpx
 from evaluator.capabilities.fetch._failures import FetchFailure
 from evaluator.capabilities.fetch._loop import shared_ssl_context
 from evaluator.capabilities.fetch._policy import NetPolicy
+from evaluator.capabilities.fetch._proxy import EgressProxy, ProxyError
 from evaluator.capabilities.fetch._url import parse_url
 
 __all__ = ["PolicyTransport", "new_client", "translated_errors"]
@@ -40,6 +43,8 @@ Pins = dict[tuple[str, int], tuple[str, ...]]
 def _connect_reason(exc: BaseException) -> str:
     cause: BaseException | None = exc
     while cause is not None:
+        if isinstance(cause, ProxyError):
+            return cause.reason
         if isinstance(cause, ssl.SSLCertVerificationError):
             return "TLS certificate verification failed"
         if isinstance(cause, ssl.SSLError):
@@ -85,10 +90,12 @@ def translated_errors() -> Iterator[None]:
 
 
 class _PinnedBackend(httpcore.AsyncNetworkBackend):
-    """Connects to the addresses the policy checked for (host, port), never resolving itself."""
+    """Connects to the addresses the policy checked for (host, port), never resolving itself;
+    through the egress proxy, when there is one, as a tunnel to the checked address."""
 
-    def __init__(self, pins: dict[tuple[str, int], tuple[str, ...]]) -> None:
+    def __init__(self, pins: Pins, proxy: EgressProxy | None = None) -> None:
         self._pins = pins
+        self._proxy = proxy
         self._inner = httpcore.AnyIOBackend()
 
     async def connect_tcp(
@@ -105,6 +112,10 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
         failure: Exception | None = None
         for address in addresses:
             try:
+                if self._proxy is not None:
+                    return await self._proxy.tunnel(
+                        self._inner, address, port, timeout, socket_options
+                    )
                 return await self._inner.connect_tcp(
                     address,
                     port,
@@ -152,17 +163,22 @@ class PolicyTransport(httpx.AsyncBaseTransport):
         policy: the network policy (checks URLs, resolves and checks addresses).
         max_connections: the connection pool's cap (one pool per evaluation).
         ssl_context: the verifying TLS context; the process's shared one by default.
+        proxy: the egress proxy every connection goes through (a CONNECT tunnel), if any.
     """
 
     def __init__(
-        self, policy: NetPolicy, max_connections: int, ssl_context: ssl.SSLContext | None = None
+        self,
+        policy: NetPolicy,
+        max_connections: int,
+        ssl_context: ssl.SSLContext | None = None,
+        proxy: EgressProxy | None = None,
     ) -> None:
         self._policy = policy
         self._pins: Pins = {}
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context or shared_ssl_context(),
             max_connections=max_connections,
-            network_backend=_PinnedBackend(self._pins),
+            network_backend=_PinnedBackend(self._pins, proxy),
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -209,14 +225,18 @@ class _NoCookies(CookieJar):
 
 
 def new_client(
-    policy: NetPolicy, max_connections: int, ssl_context: ssl.SSLContext | None = None
+    policy: NetPolicy,
+    max_connections: int,
+    ssl_context: ssl.SSLContext | None = None,
+    proxy: EgressProxy | None = None,
 ) -> httpx.AsyncClient:
     """A client for one evaluation: its own pool (no connection or TLS session is shared between
     evaluations), a cookie jar that keeps nothing, no proxy or .netrc from the environment, and
     redirects left to the caller (fetch's redirect modes and method rules are the Fetch
-    standard's, each hop a request this transport checks)."""
+    standard's, each hop a request this transport checks). The egress proxy is the operator's
+    (`proxy`), never the environment's."""
     return httpx.AsyncClient(
-        transport=PolicyTransport(policy, max_connections, ssl_context),
+        transport=PolicyTransport(policy, max_connections, ssl_context, proxy),
         cookies=_NoCookies(),
         trust_env=False,
         follow_redirects=False,

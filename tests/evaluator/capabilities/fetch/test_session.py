@@ -19,7 +19,7 @@ import pytest
 from evaluator import EvaluationRequest, EvaluationResult, Evaluator, Settings
 from evaluator._engine import Engine
 from evaluator.capabilities.fetch import FetchCapability
-from tests.support import StubResolver, call, value
+from tests.support import StubResolver, call, tls_server, value
 
 
 @contextmanager
@@ -523,82 +523,6 @@ def test_connection_failures_are_short_reasons(fetch_evaluator, origin_server):
 
 
 # -- TLS: the certificate is checked against the URL's name, the connection goes to the pin ----
-
-
-@pytest.fixture(scope="module")
-def tls_files(tmp_path_factory) -> dict[str, str]:
-    """A throwaway CA and a certificate for `secure.example`, made with the openssl CLI."""
-    import shutil
-    import subprocess
-
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make test certificates")
-    d = tmp_path_factory.mktemp("tls")
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-
-    def openssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
-
-    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=jseval test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    openssl("req", *ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=secure.example")
-    (d / "ext.cnf").write_text(
-        "subjectAltName=DNS:secure.example\nbasicConstraints=CA:FALSE\n"
-        "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n"
-    )
-    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "leaf.pem", "-days", "2", "-extfile", "ext.cnf")
-    return {name: str(d / name) for name in ("ca.pem", "leaf.pem", "leaf.key")}
-
-
-@contextmanager
-def tls_server(files: dict[str, str]) -> Iterator[dict[str, Any]]:
-    """An HTTPS server on 127.0.0.1 that records the SNI name and Host header it was sent."""
-    import ssl
-    import threading
-
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(files["leaf.pem"], files["leaf.key"])
-    seen: dict[str, Any] = {"sni": [], "host": [], "port": 0}
-    context.sni_callback = lambda sock, name, ctx: seen["sni"].append(name)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.05)
-    seen["port"] = listener.getsockname()[1]
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                raw, _ = listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            try:
-                raw.settimeout(5)
-                with context.wrap_socket(raw, server_side=True) as conn:
-                    data = b""
-                    while b"\r\n\r\n" not in data:
-                        chunk = conn.recv(4096)
-                        if not chunk:
-                            break
-                        data += chunk
-                    for line in data.split(b"\r\n"):
-                        if line.lower().startswith(b"host:"):
-                            seen["host"].append(line[5:].strip().decode())
-                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\nconnection: close\r\n\r\nsecure")
-            except (OSError, ssl.SSLError):
-                pass
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield seen
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
 
 
 def test_tls_verifies_the_url_name_while_connecting_to_the_pinned_address(tls_files):
