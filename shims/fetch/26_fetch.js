@@ -9,7 +9,11 @@
 //          {kind:"cancel", id} when its signal aborts; {kind:"failed", id, method, url, error}
 //          for a call refused here (recorded in `fetches`, never sent). The host parses and
 //          checks the URL: Request.url is only lightly normalised here (21_request_url).
-// Needs:   00_primordials, 05_host (emit, json helpers, config.limits.fetch_max_requests),
+//          `fetches` has one entry per call (SPEC section 2), calls past the request cap
+//          included: their records stop once they could not all fit in an answer anyway
+//          (max_output_bytes), so a loop of refused calls cannot fill the isolate or the host.
+// Needs:   00_primordials, 05_host (emit, json helpers, config.limits.fetch_max_requests and
+//          max_output_bytes),
 //          18_framework (guard), 20_headers, 22_body, 23_request, 23_response, 41_webidl,
 //          49_abort; 70_run (reportUnhandled) at call time.
 // Load:    lazy (first use of fetch).
@@ -29,8 +33,8 @@
   const {
     ArrayPrototypeJoin, Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeGetSize,
     MapPrototypeSet, ObjectDefineProperty, Promise, PromisePrototypeThen, TypeError,
-    Uint8ArrayPrototypeToBase64, WeakSet, WeakSetPrototypeAdd, WeakSetPrototypeHas, listPush,
-    nativeLooking, newList,
+    StringPrototypeSlice, Uint8ArrayPrototypeToBase64, WeakSet, WeakSetPrototypeAdd,
+    WeakSetPrototypeHas, listPush, nativeLooking, newList,
   } = boot.primordials;
   const host = boot.host;
   const { emit, jsonString } = host;
@@ -69,7 +73,14 @@
   ObjectDefineProperty(FetchPromise, "name", { __proto__: null, value: "Promise" });
   markClass(FetchPromise);
 
-  const state = { __proto__: null, nextId: 0, calls: 0, overflowReported: false };
+  // Bytes of `failed` records of calls past the request cap, and their budget: the answer's
+  // cap (SPEC's default when the host sends none). Past it, the records already made fill an
+  // answer, which the host trims (and says so), so later ones would only be dropped.
+  const DEFAULT_OUTPUT_BYTES = 2 * 1024 * 1024;
+  const MAX_RECORDED_URL = 2048;
+  const MAX_RECORDED_METHOD = 32;
+  const MAX_RECORDED_ERROR = 300;
+  const state = { __proto__: null, nextId: 0, calls: 0, overflowBytes: 0 };
   const pending = new Map(); // id -> {resolve, reject, promise, signal, watch}
 
   function sweep() {
@@ -90,8 +101,20 @@
   }
 
   function failedRecord(id, method, url, error) {
-    emit(CHANNEL, "{\"kind\":\"failed\",\"id\":" + id + ",\"method\":" + jsonString(method) +
-      ",\"url\":" + jsonString(url) + ",\"error\":" + jsonString(error) + "}");
+    const cap = host.config.limits.fetch_max_requests;
+    const overCap = typeof cap === "number" && state.calls > cap;
+    if (overCap) {
+      const budget = host.config.limits.max_output_bytes;
+      if (state.overflowBytes > (typeof budget === "number" ? budget : DEFAULT_OUTPUT_BYTES)) {
+        return;
+      }
+    }
+    const record = "{\"kind\":\"failed\",\"id\":" + id + ",\"method\":" +
+      jsonString(StringPrototypeSlice(method, 0, MAX_RECORDED_METHOD)) + ",\"url\":" +
+      jsonString(StringPrototypeSlice(url, 0, MAX_RECORDED_URL)) + ",\"error\":" +
+      jsonString(StringPrototypeSlice(error, 0, MAX_RECORDED_ERROR)) + "}";
+    if (overCap) state.overflowBytes += record.length;
+    emit(CHANNEL, record);
   }
 
   function settle(entry, ok, value) {
@@ -134,16 +157,6 @@
     });
     const entry = { __proto__: null, resolve, reject, promise, watch: null };
     state.calls++;
-    const cap = host.config.limits.fetch_max_requests;
-    if (typeof cap === "number" && state.calls > cap) {
-      const reason = "too many requests (at most " + cap + " per evaluation)";
-      if (!state.overflowReported) {
-        state.overflowReported = true;
-        failedRecord(id, "GET", "", reason);
-      }
-      settle(entry, false, fetchFailure(reason));
-      return promise;
-    }
     let request;
     try {
       if (given === 0) fail("1 argument required, but only 0 present.");
@@ -156,6 +169,15 @@
         failedRecord(id, "GET", "", "the request could not be built");
         settle(entry, false, error);
       }
+      return promise;
+    }
+    // The cap is checked once the request is built, so that the call's record says which
+    // request was refused (and a call that could not be built says why, as under the cap).
+    const cap = host.config.limits.fetch_max_requests;
+    if (typeof cap === "number" && state.calls > cap) {
+      const reason = "too many requests (at most " + cap + " per evaluation)";
+      failedRecord(id, request.method, request.url, reason);
+      settle(entry, false, fetchFailure(reason));
       return promise;
     }
     const source = requestState(input);

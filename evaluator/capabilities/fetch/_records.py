@@ -43,7 +43,12 @@ class Call:
     error: str | None = None
     ended: float | None = None
     future: concurrent.futures.Future[None] | None = None
-    listed: bool = True
+
+    def size(self) -> int:
+        """A lower bound of the bytes its `fetches` record takes in the answer (the least the
+        fixed fields take, plus the strings): records kept past the answer's cap by this
+        count really pass it."""
+        return 60 + len(self.method) + len(self.url) + len(self.error or "")
 
     def record(self, now: float) -> dict[str, Any]:
         end = self.ended if self.ended is not None else now

@@ -67,6 +67,7 @@ logger = logging.getLogger("jseval.fetch")
 
 _ACCEPT_ENCODING = "gzip, deflate"
 _DEADLINE_MARGIN_S = 1.0
+_DEFAULT_OUTPUT_BYTES = 2 * 1024 * 1024  # SPEC section 2's default answer cap
 
 
 # -- the session ---------------------------------------------------------------------------------
@@ -89,7 +90,10 @@ class FetchSession:
         self._max_in_flight = settings.fetch_max_in_flight
         self._lock = threading.Lock()
         self._calls: dict[int, Call] = {}
-        self._listed = 0
+        # Records of calls refused without a request (in JavaScript, or past the cap here) are
+        # kept while their bytes fit in an answer: past that, the answer is trimmed anyway.
+        self._refused_bytes = 0
+        self._record_budget = int(getattr(settings, "max_output_bytes", _DEFAULT_OUTPUT_BYTES))
         self._requests = 0
         self._deliveries: list[dict[str, Any]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -112,11 +116,16 @@ class FetchSession:
                 self._on_failed(record)
 
     def _list(self, call: Call) -> None:
-        # `fetches` lists every call up to the cap, plus the first one refused by it.
+        """Keep `call` for `fetches` (one entry per call, SPEC section 2). Requests are at most
+        `fetch_max_requests`; calls refused before any request are unbounded in number, so
+        they are kept only while their records' bytes fit in an answer (`max_output_bytes`):
+        the records kept then already fill an answer, which is trimmed and flagged
+        `output_truncated`, so the ones dropped here could never have been returned."""
         with self._lock:
-            call.listed = self._listed <= self._max_requests
-            if call.listed:
-                self._listed += 1
+            if call.ended is not None and call.future is None:  # refused, settled at once
+                if self._refused_bytes > self._record_budget:
+                    return
+                self._refused_bytes += call.size()
             self._calls[call.id] = call
 
     def _on_failed(self, record: dict[str, Any]) -> None:
@@ -190,7 +199,7 @@ class FetchSession:
             return any(call.ended is None for call in self._calls.values())
 
     def close(self) -> list[dict[str, Any]]:
-        """Cancel every fetch still running; one record per listed call, in call order."""
+        """Cancel every fetch still running; one record per call kept, in call order."""
         now = time.monotonic()
         with self._lock:
             self._closed = True
@@ -200,9 +209,7 @@ class FetchSession:
                     call.ended = now
                     if call.future is not None:
                         call.future.cancel()
-            records = [
-                c.record(now) for c in sorted(self._calls.values(), key=lambda c: c.id) if c.listed
-            ]
+            records = [c.record(now) for c in sorted(self._calls.values(), key=lambda c: c.id)]
         if self._loop is not None:
             asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
         return records

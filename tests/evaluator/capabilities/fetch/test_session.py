@@ -319,14 +319,49 @@ def test_requests_per_evaluation_are_capped(capped, origin_server):
     url = origin_server.url("/echo")
     result = call(
         capped,
-        f"const out = []; for (let i = 0; i < 6; i++) out.push(await fetch({url!r}).then(r => r.status, e => e.message));"
+        f"const out = []; for (let i = 0; i < 6; i++) out.push(await fetch({url!r} + '?n=' + i, {{method: i % 2 ? 'POST' : 'GET'}}).then(r => r.status, e => e.message));"
         "return out",
     )
     assert result.ok
     assert result.result[:3] == [200, 200, 200]
     assert result.result[3:] == ["fetch failed: too many requests (at most 3 per evaluation)"] * 3
-    assert [r.status for r in result.fetches] == [200, 200, 200, None]  # the cap, listed once
-    assert "too many requests" in (result.fetches[3].error or "")
+    # One entry per call (SPEC section 2), the refused ones saying which request they were.
+    records = [r.model_dump() for r in result.fetches]
+    assert [r["status"] for r in records] == [200, 200, 200, None, None, None]
+    assert [r["url"] for r in records] == [f"{url}?n={i}" for i in range(6)]
+    assert [r["method"] for r in records] == ["GET", "POST"] * 3
+    assert all(r["error"] == "too many requests (at most 3 per evaluation)" for r in records[3:])
+
+
+def test_calls_past_the_cap_are_listed_each_until_an_answer_is_full(capped, origin_server):
+    # 20,000 refused calls: every one is listed while the records fit in an answer; a loop of
+    # them cannot grow the isolate's outbox or the host's records past the answer's cap.
+    url = origin_server.url("/echo")
+    result = call(
+        capped,
+        f"const p = []; for (let i = 0; i < 20000; i++) p.push(fetch({url!r} + '#' + 'x'.repeat(i % 50)).catch(e => 0));"
+        "await Promise.all(p); return p.length",
+        timeout_ms=10_000,
+    )
+    assert result.ok, result.error
+    records = result.fetches
+    assert 3 < len(records) <= 20000
+    size = sum(len(r.model_dump_json()) for r in records)
+    assert len(records) == 20000 or size > 2 * 1024 * 1024
+    assert size < 3 * 1024 * 1024
+    assert [r.status for r in records[:3]] == [200, 200, 200]
+
+
+def test_calls_that_cannot_be_built_are_listed_too(capped, origin_server):
+    result = call(
+        capped,
+        "const out = [];"
+        "for (const args of [[], ['http://h.example/', {method: 'CONNECT'}], ['http://h.example/', {body: 'x'}]])"
+        "  out.push(await fetch(...args).catch(e => e.name));"
+        "return out",
+    )
+    assert result.ok and result.result == ["TypeError", "TypeError", "TypeError"]
+    assert len(result.fetches) == 3 and all(r.error for r in result.fetches)
 
 
 def test_requests_past_the_in_flight_cap_wait(capped, origin_server):
