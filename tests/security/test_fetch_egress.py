@@ -257,3 +257,40 @@ def test_nothing_refused_reaches_the_egress_proxy_and_names_cannot_steer_it(
     assert proxy.requests == [f"CONNECT 127.0.0.1:{a} HTTP/1.1"] * 2
     assert forbidden_server.connections == 0
 
+
+
+# -- a small soak: the attacks above among good evaluations, at concurrency 8 ------------------
+
+
+def test_fetch_attacks_among_good_evaluations_at_concurrency_8(
+    red_team: Any, origin_server: Any
+) -> None:
+    # The entries of tests/security/fetch_attacks.py (the form the service-wide soak mixes in),
+    # each three times, among 60 good evaluations with a fetch of their own.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.security.fetch_attacks import soak_attacks
+
+    origin = origin_server.url("").rstrip("/")
+    attacks = soak_attacks(origin) * 3
+    good = {
+        "code": f"const r = await fetch('{origin}/echo', {{method: 'POST', body: 'ok'}}); return (await r.json()).body",
+        "mode": "function",
+    }
+    jobs: list[tuple[str, dict[str, Any], Any]] = [*attacks, *(("good", good, None),) * 60]
+    jobs = [jobs[(i * 7) % len(jobs)] for i in range(len(jobs))]  # interleaved (7, 75: coprime)
+
+    def post(job: tuple[str, dict[str, Any], Any]) -> tuple[str, dict[str, Any], Any]:
+        name, body, check = job
+        response = red_team.post(body)
+        assert response.status_code == 200, (name, response.status_code)
+        return name, response.json(), check
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(post, jobs))
+    for name, result, check in answers:
+        assert result["ok"] or result["error"]["kind"] != "internal", (name, result["error"])
+        if check is None:
+            assert result["ok"] and result["result"] == "ok", (name, result["error"])
+        else:
+            assert check(result) is None, (name, check(result))
