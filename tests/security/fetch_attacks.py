@@ -38,7 +38,7 @@ def _lists_every_call(result: dict[str, Any]) -> str | None:
 def soak_attacks(origin: str) -> list[tuple[str, dict[str, Any], Check]]:
     """The attacks, against the allowed origin at `origin` (`http://127.0.0.1:PORT`)."""
     port = origin.rsplit(":", 1)[1]
-    function = {"mode": "function", "timeout_ms": 3000, "memory_mb": 32}
+    function = {"mode": "function", "timeout_ms": 5000, "memory_mb": 32}
     return [
         (
             "gzip,gzip bomb (1 GB of empty deflate blocks)",
