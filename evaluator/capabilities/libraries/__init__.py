@@ -11,25 +11,35 @@ from evaluator.capabilities.libraries._catalog import (
     InstalledLibrary,
     Library,
     LibraryCatalog,
+    LibraryOffer,
     builtin_libraries,
 )
 from evaluator.capabilities.libraries._install import (
+    LIBRARY_NAME_PATTERN,
+    LIBRARY_VERSION_PATTERN,
     MAX_LIBRARY_BYTES,
     LibraryRefused,
     check_library,
+    is_library_global,
+    validate_library_input,
 )
 from evaluator.capabilities.libraries._store import LibraryStore, MemoryLibraryStore
 
 __all__ = [
     "BUILTIN_LIBRARIES",
+    "LIBRARY_NAME_PATTERN",
+    "LIBRARY_VERSION_PATTERN",
     "MAX_LIBRARY_BYTES",
     "PRISTINE_KEY",
     "InstalledLibrary",
     "Library",
     "LibraryCatalog",
+    "LibraryOffer",
     "LibraryRefused",
     "LibraryStore",
     "MemoryLibraryStore",
     "builtin_libraries",
     "check_library",
+    "is_library_global",
+    "validate_library_input",
 ]

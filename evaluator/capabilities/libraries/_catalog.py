@@ -15,7 +15,7 @@ import functools
 import hashlib
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -32,6 +32,7 @@ __all__ = [
     "InstalledLibrary",
     "Library",
     "LibraryCatalog",
+    "LibraryOffer",
     "builtin_libraries",
 ]
 
@@ -150,15 +151,46 @@ def _spec(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class LibraryOffer:
+    """What one evaluation is offered: the installed libraries when it started, and their
+    texts. It answers the runtime's reads for that evaluation (`HostTexts`), so a library
+    replaced or removed while it runs stays readable to it, and is freed when it ends."""
+
+    catalog: LibraryCatalog
+    libraries: tuple[InstalledLibrary, ...]
+    specs: tuple[dict[str, Any], ...]
+    texts: Mapping[str, EncodedText]
+
+    def installed_specs(self) -> list[dict[str, Any]]:
+        """The installed libraries, for the start message (published per evaluation)."""
+        return list(self.specs)
+
+    def encoded_text(self, key: str) -> EncodedText | None:
+        text = self.texts.get(key)
+        return text if text is not None else self.catalog.encoded_text(key)
+
+
 class LibraryCatalog:
     """The built-in libraries and the installed ones (replaced whole by `set_installed`)."""
 
     def __init__(self, installed: Iterable[InstalledLibrary] = ()) -> None:
         self._lock = threading.Lock()
-        self._installed: tuple[InstalledLibrary, ...] = tuple(installed)
-        self._texts: dict[str, EncodedText] = {}
         self._pristine: EncodedText | None = None
         self._synced: int | None = None
+        self._offer = self._make_offer(tuple(installed), {})
+
+    def _make_offer(
+        self, libraries: tuple[InstalledLibrary, ...], previous: Mapping[str, EncodedText]
+    ) -> LibraryOffer:
+        specs = []
+        texts: dict[str, EncodedText] = {}
+        for lib in libraries:
+            key = lib.key
+            text = previous.get(key)
+            texts[key] = text if text is not None else encode_text(lib.source)
+            specs.append(_spec(lib.library, [key], [lib.name], (), "script"))
+        return LibraryOffer(self, libraries, tuple(specs), texts)
 
     # -- what the sandbox publishes ------------------------------------------------------
 
@@ -176,32 +208,40 @@ class LibraryCatalog:
             for b in _BUILTINS
         )
 
+    def offer(self) -> LibraryOffer:
+        """What an evaluation starting now is offered (take it once per evaluation)."""
+        return self._offer
+
     def installed_specs(self) -> list[dict[str, Any]]:
         """The installed libraries, for the start message (published per evaluation)."""
-        return [
-            _spec(lib.library, [lib.key], [lib.name], (), "script")
-            for lib in self._installed
-        ]
+        return self._offer.installed_specs()
+
+    def installed(self) -> tuple[InstalledLibrary, ...]:
+        """The installed libraries offered now, in installation order."""
+        return self._offer.libraries
 
     def libraries(self) -> list[Library]:
         """Every library offered, built-ins first (what `/v1/info` lists)."""
-        return [*BUILTIN_LIBRARIES, *(lib.library for lib in self._installed)]
+        return [*BUILTIN_LIBRARIES, *(lib.library for lib in self._offer.libraries)]
 
-    def sync(self, store: LibraryStore) -> None:
-        """Offer what `store` holds now, if it changed since the last sync (cheap otherwise)."""
+    def sync(self, store: LibraryStore) -> bool:
+        """Offer what `store` holds now, if it changed since the last sync (one cheap call to
+        `store.version()` otherwise); whether it changed."""
         version = store.version()
-        if version != self._synced:
-            self.set_installed(store.installed())
-            self._synced = version
+        if version == self._synced:
+            return False
+        self.set_installed(store.installed())
+        self._synced = version
+        return True
 
     def set_installed(self, installed: Iterable[InstalledLibrary]) -> None:
-        """Offer exactly these installed libraries from now on (sources already read by a
-        running evaluation stay readable: their keys carry the content hash)."""
+        """Offer exactly these installed libraries to evaluations that start from now on.
+
+        Evaluations already running keep their `LibraryOffer`; texts of unchanged libraries
+        are reused, the others are encoded here (off any evaluation's path)."""
         libraries = tuple(installed)
         with self._lock:
-            self._installed = libraries
-            for lib in libraries:
-                self._texts.setdefault(lib.key, encode_text(lib.source))
+            self._offer = self._make_offer(libraries, self._offer.texts)
 
     # -- HostTexts -----------------------------------------------------------------------
 
@@ -218,13 +258,7 @@ class LibraryCatalog:
                 if position < len(builtin.files):
                     return _vendored_text(builtin.files[position])
                 return None
-        with self._lock:
-            text = self._texts.get(key)
-            if text is None:
-                for lib in self._installed:
-                    if lib.key == key:
-                        text = self._texts[key] = encode_text(lib.source)
-        return text
+        return self._offer.texts.get(key)
 
     def warm(self) -> None:
         """Compute the intrinsic key list now (a bare isolate, once per process), so that the

@@ -1,8 +1,8 @@
 """Installing a library (SPEC section 9): the check in a fresh sandbox, and what evaluations get.
 
-The admin API and CLI (`PUT /v1/admin/libraries/{name}`, `jseval library add`) and the SQL
-store are not built yet (they need the data store of SPEC section 8); these tests drive
-`check_library` and the catalog directly, with the in-memory store.
+These drive `check_library` and the catalog directly, with the in-memory store; the SQL store
+is tests/evaluator/libraries/, the admin API tests/api/routes/test_libraries.py, the CLI
+tests/api/test_cli_library.py, the worker frames tests/evaluator/test_worker.py.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from evaluator.capabilities.libraries import (
     LibraryRefused,
     MemoryLibraryStore,
     check_library,
+    validate_library_input,
 )
 from evaluator.models import EvaluationRequest
 
@@ -106,13 +107,28 @@ def test_a_request_global_of_the_same_name_wins_for_that_evaluation(engine: Engi
         ("lodash", "var x = 1;", "is a built-in library"),
         ("Bad Name", "var x = 1;", "a library name is"),
         ("lazy", "Object.defineProperty(globalThis, 'Lazy', { get() { return undefined; }, configurable: true });", "undefined when loaded as a library"),
+        # The sandbox's own globals may be used, never replaced or deleted by a bundle.
+        ("user", "var User = 1; console.log('x'); new Headers(); _.chunk([1], 1); self.fetch = self.fetch;", None),
+        ("fetcher", "var F = 1; self.fetch = function () {};", "replaces or deletes 'fetch', a global of the sandbox"),
+        ("storer", "var S = 1; storeValue = function () {};", "replaces or deletes 'storeValue', a global of the sandbox"),
+        ("logger", "var L = 1; Object.defineProperty(self, 'console', { get() { return {}; }, configurable: true });", "'console', a global of the sandbox"),
+        ("deleter", "var D = 1; delete globalThis.setTimeout;", "replaces or deletes 'setTimeout'"),
+        ("declarer", "var D = 1; function clearInterval() {}", "replaces or deletes 'clearInterval'"),
+        ("typed", "var T = 1; self.Uint8Array = Array;", "replaces or deletes 'Uint8Array'"),
+        # Names SPEC section 3 keeps absent stay absent: a library may not define them.
+        ("shim", "var process = { env: {} }; var Shim = 1;", "defines 'process', a name the sandbox keeps undefined"),
+        ("globalish", "var global = this, G = 1;", "defines 'global', a name the sandbox keeps undefined"),
+        # What the check calls after the bundle ran cannot be bent by it.
+        ("bender", "var B = 1; Array.prototype.filter = function () { return []; }; Object.getOwnPropertyDescriptor = function () {}; self.fetch = 1;", "replaces or deletes 'fetch'"),
     ],
 )
 def test_a_bundle_that_fails_the_check_is_refused_with_a_reason(name: str, source: str, reason: str | None) -> None:
     if reason is None:
         # Names close to the sandbox's are fine; so is a plugin that extends a library.
         library = check_library(name, source)
-        assert set(library.globals) in ({"fetch2", "appsmith2", "storeValue2", "_x"}, {"Plugin"})
+        assert set(library.globals) in (
+            {"fetch2", "appsmith2", "storeValue2", "_x"}, {"Plugin"}, {"User"}
+        )
         return
     with pytest.raises(LibraryRefused) as refused:
         check_library(name, source)
@@ -165,3 +181,62 @@ def test_removing_and_replacing_reach_the_catalog(store: MemoryLibraryStore) -> 
         assert [lib.name for lib in catalog.libraries()] == ["lodash", "moment", "forge", "greeter", "pack"]
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "version", "reason"),
+    [
+        ("ok", "var Ok = 1;", "1.2.3 beta", "a version is 1 to 64 printable characters"),
+        ("ok", "var Ok = 1;", "x" * 65, "a version is 1 to 64"),
+        ("ok", "var Ok = '\ud800';", None, "not valid Unicode text"),
+        ("-dash", "var Ok = 1;", None, "a library name is"),
+    ],
+)
+def test_inputs_are_refused_before_any_sandbox(name: str, source: str, version: str | None, reason: str) -> None:
+    with pytest.raises(LibraryRefused, match=reason):
+        validate_library_input(name, source, version)
+    with pytest.raises(LibraryRefused, match=reason):
+        check_library(name, source, version=version)
+
+
+def test_an_odd_version_string_in_the_bundle_is_recorded_as_unknown() -> None:
+    assert check_library("odd", "var Odd = { VERSION: 'not a version' };").version == "unknown"
+    assert check_library("even", "var Even = { version: '3.1.4-rc.1' };").version == "3.1.4-rc.1"
+
+
+def test_the_memory_store_refuses_a_global_another_library_defines() -> None:
+    local = MemoryLibraryStore()
+    assert local.save(InstalledLibrary("a", "1", ("A", "shared"), "var A, shared;")) is True
+    with pytest.raises(LibraryRefused, match="defines 'shared', which library 'a' already"):
+        local.save(InstalledLibrary("b", "1", ("B", "shared"), "var B, shared;"))
+    assert local.save(InstalledLibrary("a", "2", ("A", "shared"), "var A, shared;")) is False
+
+
+def test_an_evaluation_keeps_the_libraries_it_started_with() -> None:
+    """A library replaced or removed while an evaluation runs stays readable by that evaluation
+    (its offer), and only by it: the catalog moves on, old texts go with the last evaluation."""
+    old = InstalledLibrary("swap", "1", ("Swap",), "var Swap = 'old';")
+    catalog = LibraryCatalog([old])
+    offer = catalog.offer()
+    [spec] = offer.installed_specs()
+    key = spec["sources"][0]["key"]
+    catalog.set_installed([InstalledLibrary("swap", "2", ("Swap",), "var Swap = 'new';")])
+    assert offer.encoded_text(key) is not None and offer.encoded_text(key).data == b"var Swap = 'old';"
+    assert catalog.encoded_text(key) is None
+    catalog.set_installed([])
+    assert catalog.offer().installed_specs() == [] and catalog.installed() == ()
+    # The built-ins are read through any offer.
+    assert offer.encoded_text("library/lodash/0") is not None
+
+
+def test_the_absent_names_are_the_ones_the_runtime_deletes() -> None:
+    """One list in JavaScript (shims/core/99_seal.js), its copy here: kept equal."""
+    import re
+    from importlib import resources
+
+    from evaluator.capabilities.libraries._install import ABSENT_GLOBALS
+
+    seal = resources.files("shims").joinpath("core/99_seal.js").read_text("utf-8")
+    listed = re.search(r"const absent = \[(.*?)\];", seal, re.S)
+    assert listed is not None
+    assert set(re.findall(r'"([A-Za-z]+)"', listed.group(1))) == ABSENT_GLOBALS
