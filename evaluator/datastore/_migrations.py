@@ -22,6 +22,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -82,7 +83,27 @@ def _v1(conn: Connection) -> None:
     metadata.create_all(conn)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "encryption keys and datasources", _v1),)
+def _v2(conn: Connection) -> None:
+    """Installed libraries (SPEC section 9): a checked bundle and what the check recorded."""
+    metadata = MetaData()
+    Table(
+        "jseval_libraries",
+        metadata,
+        Column("name", String(64), primary_key=True),
+        Column("version", String(64), nullable=False),
+        Column("globals", Text, nullable=False),
+        Column("source", LargeBinary, nullable=False),
+        Column("sha256", String(64), nullable=False),
+        Column("size_bytes", Integer, nullable=False),
+        Column("installed_at", DateTime(timezone=True), nullable=False),
+    )
+    metadata.create_all(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "encryption keys and datasources", _v1),
+    Migration(2, "installed libraries", _v2),
+)
 LATEST_VERSION = MIGRATIONS[-1].version
 
 # The version table itself never changes shape: the code's own definition serves here.

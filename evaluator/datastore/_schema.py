@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["datasources", "keys", "metadata", "schema_versions"]
+__all__ = ["datasources", "keys", "libraries", "metadata", "schema_versions"]
 
 metadata = MetaData()
 
@@ -59,4 +59,20 @@ datasources = Table(
     Column("key_id", String(32), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Installed libraries (SPEC section 9): the bundle as UTF-8 bytes, exactly as it was checked,
+# with its SHA-256 (hex; what `sha256sum` prints for the file) checked again whenever it is
+# read, the globals the check recorded (a JSON list) and the version. No secrets: a library is
+# code every evaluation may read.
+libraries = Table(
+    "jseval_libraries",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", String(64), nullable=False),
+    Column("globals", Text, nullable=False),
+    Column("source", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("installed_at", DateTime(timezone=True), nullable=False),
 )

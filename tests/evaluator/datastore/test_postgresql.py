@@ -95,7 +95,8 @@ def _reset(url: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        for table in ("jseval_datasources", "jseval_keys", "jseval_schema_version"):
+        for table in ("jseval_libraries", "jseval_datasources", "jseval_keys",
+                      "jseval_schema_version"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -182,3 +183,20 @@ def test_a_store_failure_names_no_password(url: str) -> None:
         DataStore.open(Settings(database_url=url.replace("/postgres", "/nosuchdb").replace(
             "jseval@", "jseval:hunter2-pw@")))
     assert "hunter2-pw" not in str(info.value)
+
+
+def test_replicas_share_installed_libraries_byte_for_byte(url: str) -> None:
+    """SPEC section 9 on PostgreSQL: a library saved by one replica is offered by another,
+    its source (bytea) exactly as installed, and the version digest moves with it."""
+    from evaluator.capabilities.libraries import InstalledLibrary
+    from evaluator.libraries import SqlLibraryStore
+
+    first = SqlLibraryStore(DataStore.open(_settings(url), kdf=FAST))
+    second = SqlLibraryStore(DataStore.open(_settings(url), kdf=FAST))
+    before = second.version()
+    source = "var Wide = { text: '€😀é\\u0000' };\r\n"
+    assert first.save(InstalledLibrary("wide", "1.0.0", ("Wide",), source)) is True
+    assert second.version() != before
+    assert second.installed() == (InstalledLibrary("wide", "1.0.0", ("Wide",), source),)
+    assert second.get("wide").size_bytes == len(source.encode())
+    assert second.remove("wide") and first.installed() == ()
