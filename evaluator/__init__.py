@@ -9,7 +9,15 @@ from evaluator._bridge import v8_version
 from evaluator._in_process import Evaluator
 from evaluator._service import EvaluationService, LocalService, ServiceStats
 from evaluator._worker_pool import WorkerPool
-from evaluator.capabilities.libraries import Library, builtin_libraries
+from evaluator.capabilities.libraries import (
+    InstalledLibrary,
+    Library,
+    LibraryRefused,
+    LibraryStore,
+    MemoryLibraryStore,
+    builtin_libraries,
+    check_library,
+)
 from evaluator.errors import (
     AuthenticationFailed,
     DataStoreError,
@@ -61,13 +69,17 @@ __all__ = [
     "EvaluationTimeout",
     "Evaluator",
     "FetchRecord",
+    "InstalledLibrary",
     "JSRuntimeError",
     "JSSyntaxError",
     "JsevalError",
     "Library",
+    "LibraryRefused",
+    "LibraryStore",
     "LocalService",
     "LogEntry",
     "MasterKeyError",
+    "MemoryLibraryStore",
     "MemoryLimitExceeded",
     "NotFound",
     "OutputLimitExceeded",
@@ -87,6 +99,7 @@ __all__ = [
     "WorkerPool",
     "__version__",
     "builtin_libraries",
+    "check_library",
     "check_request",
     "v8_version",
 ]

@@ -139,15 +139,14 @@ class Engine:
         if cancellation is not None and not cancellation.attach(sandbox):
             self.pool.discard(sandbox)
             return failed_result(_CANCELLED, (time.monotonic() - started) * 1000, queue_ms)
+        offer = self.libraries.offer()  # this evaluation's libraries, whatever changes next
         try:
             outcome = sandbox.run(
-                start_message(
-                    request, settings, memory_bytes, self.libraries.installed_specs()
-                ),
+                start_message(request, settings, memory_bytes, offer.installed_specs()),
                 deadline,
                 memory_bytes,
                 self.capabilities,
-                texts=self.libraries,
+                texts=offer,
             )
         except Exception as exc:
             # The type only: a message could quote user data.

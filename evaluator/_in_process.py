@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping
 from types import TracebackType
@@ -13,11 +14,14 @@ from pydantic import ValidationError
 from evaluator._cancellation import Cancellation
 from evaluator._engine import Engine
 from evaluator.capabilities import default_capabilities
-from evaluator.errors import RequestRejected
+from evaluator.capabilities.libraries import LibraryStore
+from evaluator.errors import JsevalError, RequestRejected
 from evaluator.models import EvaluationRequest, EvaluationResult, check_request
 from evaluator.settings import Settings
 
 __all__ = ["Evaluator"]
+
+logger = logging.getLogger("jseval.evaluator")
 
 
 class Evaluator:
@@ -34,17 +38,42 @@ class Evaluator:
     JavaScript succeeded or not; they raise only `RequestRejected` for an invalid request.
     Thread-safe: concurrent calls each get their own sandbox.
 
+    Installed libraries (SPEC section 9) are offered only from a store given here: the
+    service's (`evaluator.libraries.SqlLibraryStore.open(settings)`, the same database as
+    `jseval serve`) or a `MemoryLibraryStore`. Without one, an Evaluator offers the built-in
+    libraries only and reads no data directory: what code gives does not depend on where
+    the process runs. With one, the store's version is checked before each evaluation (one
+    small query), so an install is seen by the next evaluation; if the store cannot answer,
+    the libraries offered last stay (logged).
+
     Args:
         settings: limits and fetch policy; `Settings()` (the environment) by default.
         pool_size: sandboxes kept prepared; `settings.pool_size` by default.
+        libraries: where installed libraries come from; none by default.
     """
 
-    def __init__(self, settings: Settings | None = None, *, pool_size: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        pool_size: int | None = None,
+        libraries: LibraryStore | None = None,
+    ) -> None:
         self.settings = settings or Settings()
         self._engine = Engine(
             self.settings, default_capabilities(self.settings), pool_size=pool_size
         )
+        self._libraries = libraries
+        self._sync_libraries()
         self._engine.start()
+
+    def _sync_libraries(self) -> None:
+        if self._libraries is None:
+            return
+        try:
+            self._engine.libraries.sync(self._libraries)
+        except JsevalError as exc:  # the store is down: keep what was offered
+            logger.warning("installed libraries not refreshed: %s", type(exc).__name__)
 
     def validate(self, request: EvaluationRequest | Mapping[str, Any]) -> EvaluationRequest:
         """The request as a checked `EvaluationRequest`; `RequestRejected` if it is invalid."""
@@ -67,6 +96,7 @@ class Evaluator:
     def evaluate(self, request: EvaluationRequest | Mapping[str, Any]) -> EvaluationResult:
         """Run one evaluation and return its result (never raises for JavaScript failures)."""
         checked = self.validate(request)
+        self._sync_libraries()
         return self._engine.run(checked)
 
     async def aevaluate(self, request: EvaluationRequest | Mapping[str, Any]) -> EvaluationResult:
@@ -84,6 +114,7 @@ class Evaluator:
     def _run_queued(
         self, request: EvaluationRequest, queued: float, cancellation: Cancellation
     ) -> EvaluationResult:
+        self._sync_libraries()
         return self._engine.run(request, (time.monotonic() - queued) * 1000, cancellation)
 
     def close(self) -> None:

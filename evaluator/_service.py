@@ -14,6 +14,11 @@ Cancellation is asyncio's: cancelling the task that awaits `evaluate()` or `eval
 (the API does when its HTTP client disconnects, SPEC section 6) cancels the evaluations. One
 still queued is dropped; one running has its sandbox stopped at once, and its slot is free as
 soon as the sandbox is. Both count in `ServiceStats.cancelled`.
+
+Installed libraries (SPEC section 9) are pushed to a service, never pulled by it: whoever holds
+the data store (the API process) calls `set_libraries()` with what it holds, and
+`check_library()` to run a bundle's install check where evaluations run (a worker process for
+`WorkerPool`): the service itself holds no database connection or credential.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Protocol, runtime_checkable
 from evaluator._cancellation import Cancellation
 from evaluator._engine import Engine
 from evaluator.capabilities import HostCapability, default_capabilities
+from evaluator.capabilities.libraries import InstalledLibrary, check_library
 from evaluator.errors import ServiceBusy, ServiceUnavailable
 from evaluator.models import EvaluationRequest, EvaluationResult
 from evaluator.settings import Settings
@@ -73,6 +79,15 @@ class EvaluationService(Protocol):
 
     async def aclose(self, grace_s: float = 10.0) -> None:
         """Stop taking work, let in-flight evaluations finish (up to `grace_s`), release all."""
+
+    def set_libraries(self, libraries: Sequence[InstalledLibrary]) -> None:
+        """Offer exactly these installed libraries to evaluations that start from now on."""
+
+    async def check_library(
+        self, name: str, source: str, version: str | None = None
+    ) -> InstalledLibrary:
+        """Run the install check of a bundle (SPEC section 9) against the libraries set now,
+        where evaluations run; the library to store, or LibraryRefused with the reason."""
 
 
 class LocalService:
@@ -179,6 +194,22 @@ class LocalService:
     async def evaluate_batch(self, requests: Sequence[EvaluationRequest]) -> list[EvaluationResult]:
         self._admit(len(requests))
         return list(await asyncio.gather(*(self._run(r) for r in requests)))
+
+    def set_libraries(self, libraries: Sequence[InstalledLibrary]) -> None:
+        self._engine.libraries.set_installed(libraries)
+
+    async def check_library(
+        self, name: str, source: str, version: str | None = None
+    ) -> InstalledLibrary:
+        # In this process, like its evaluations (LocalService is for development).
+        return await asyncio.to_thread(
+            check_library,
+            name,
+            source,
+            self.settings,
+            version=version,
+            installed=self._engine.libraries.installed(),
+        )
 
     async def aclose(self, grace_s: float = 10.0) -> None:
         self._draining = True

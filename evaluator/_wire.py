@@ -10,23 +10,38 @@ to load. A frame is a fixed 25-byte header and a payload of JSON bytes:
 sandboxes in RESULT and STATUS frames. The payload of an EVAL is the request as JSON (pydantic's
 own `model_dump_json`), of a RESULT the `EvaluationResult` as JSON, exactly as the worker's
 engine produced it; the API process never unpickles anything.
+
+Installed libraries (SPEC section 9) reach workers in LIBRARIES frames: the whole set, sources
+included, right after SETTINGS and again whenever it changes. Frames on the socket are ordered,
+so an EVAL sent after a LIBRARIES frame is evaluated with that set. A CHECK runs the install
+check of a bundle in the worker (the API process, which holds the keys, never runs a bundle);
+its RESULT payload is `{"library": {"version", "globals"}}` or `{"refused": reason}`.
 """
 
 from __future__ import annotations
 
 import struct
-from typing import Final
+from collections.abc import Iterable
+from typing import Any, Final
+
+import orjson
+
+from evaluator.capabilities.libraries import InstalledLibrary
 
 __all__ = [
     "CANCEL",
+    "CHECK",
     "EVAL",
     "HEADER",
+    "LIBRARIES",
     "READY",
     "RECYCLE",
     "RESULT",
     "SETTINGS",
     "SHUTDOWN",
     "STATUS",
+    "decode_libraries",
+    "encode_libraries",
     "frame",
 ]
 
@@ -37,9 +52,11 @@ EVAL: Final = 1  # payload: the request JSON; number: queue_ms
 SHUTDOWN: Final = 2  # finish what runs, close the pool, exit 0
 SETTINGS: Final = 3  # the first frame only: the settings as JSON
 CANCEL: Final = 4  # job id: stop that evaluation now (its caller went away); its RESULT follows
+LIBRARIES: Final = 5  # the second frame, and on every change: [{name, version, globals, source}]
+CHECK: Final = 6  # payload: {name, source, version}: check a bundle as installable; RESULT follows
 # worker -> supervisor
 READY: Final = 10  # the pool is warm; count: warm sandboxes
-RESULT: Final = 11  # payload: the EvaluationResult JSON; count: warm sandboxes
+RESULT: Final = 11  # payload: the EvaluationResult (or CHECK answer) JSON; count: warm sandboxes
 STATUS: Final = 12  # count: warm sandboxes (sent when it changes while idle)
 RECYCLE: Final = 13  # an isolate will not stop: replace me once my evaluations are done
 
@@ -49,3 +66,33 @@ def frame(
 ) -> bytes:
     """One frame, header and payload, ready for `sendall`."""
     return HEADER.pack(len(payload), kind, job_id, number, count) + payload
+
+
+def encode_libraries(libraries: Iterable[InstalledLibrary]) -> bytes:
+    """A LIBRARIES payload: every installed library, source included."""
+    return orjson.dumps(
+        [
+            {"name": lib.name, "version": lib.version, "globals": list(lib.globals),
+             "source": lib.source}
+            for lib in libraries
+        ]
+    )
+
+
+def decode_libraries(payload: bytes) -> tuple[InstalledLibrary, ...]:
+    """The libraries of a LIBRARIES payload (ValueError if it is not one)."""
+    items: Any = orjson.loads(payload)
+    if not isinstance(items, list):
+        raise ValueError("a LIBRARIES payload is a list")
+    found = []
+    for item in items:
+        name, version, globals_, source = (
+            item["name"], item["version"], item["globals"], item["source"]
+        )
+        if not (
+            isinstance(name, str) and isinstance(version, str) and isinstance(source, str)
+            and isinstance(globals_, list) and all(isinstance(g, str) for g in globals_)
+        ):
+            raise ValueError("a LIBRARIES entry has the wrong shape")
+        found.append(InstalledLibrary(name, version, tuple(globals_), source))
+    return tuple(found)

@@ -14,11 +14,15 @@ What the worker does to be a good citizen of the supervisor:
   with the cap an allocation past it fails inside JavaScript (a catchable RangeError) instead
   of the kernel's OOM killer picking a process. The supervisor's RSS watch is the other layer.
 
-Protocol (see `_wire.py`): the first frame is SETTINGS (the settings as JSON); the worker warms
-its pool and answers READY; then EVAL frames, each answered by one RESULT; CANCEL stops an
-evaluation (its RESULT then comes at once); SHUTDOWN lets the running evaluations finish, closes
-the pool and exits 0. The supervisor sends at most
-`worker_concurrency` evaluations at once, so the thread pool never queues.
+Protocol (see `_wire.py`): the first frame is SETTINGS (the settings as JSON), the second
+LIBRARIES (the installed libraries, SPEC section 9); the worker warms its pool and answers READY;
+then EVAL frames, each answered by one RESULT; CANCEL stops an evaluation (its RESULT then comes
+at once); LIBRARIES again whenever the set changes (applied at once, in frame order: evaluations
+that arrive after it see it); CHECK, the install check of a bundle, answered by one RESULT;
+SHUTDOWN lets the running evaluations finish, closes the pool and exits 0. The supervisor sends
+at most `worker_concurrency` evaluations and checks at once, so the thread pool never queues.
+The worker never opens the data store: the supervisor reads it and hands over the libraries'
+sources.
 """
 
 from __future__ import annotations
@@ -37,11 +41,14 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import orjson
+
 from evaluator import _wire
 from evaluator._cancellation import Cancellation
 from evaluator._engine import Engine
 from evaluator._result import failed_result
 from evaluator.capabilities import default_capabilities
+from evaluator.capabilities.libraries import InstalledLibrary, LibraryRefused, check_library
 from evaluator.errors import SandboxFailure
 from evaluator.models import EvaluationRequest
 from evaluator.settings import Settings
@@ -117,11 +124,17 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes | None:
 class Worker:
     """The worker's state: engine, threads, the socket and a lock for writing frames."""
 
-    def __init__(self, sock: socket.socket, settings: Settings) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        settings: Settings,
+        libraries: Sequence[InstalledLibrary] = (),
+    ) -> None:
         self._sock = sock
         self._settings = settings
         self._send_lock = threading.Lock()
         self._engine = Engine(settings, default_capabilities(settings))
+        self._engine.libraries.set_installed(libraries)
         self._threads = ThreadPoolExecutor(
             settings.worker_concurrency, thread_name_prefix="jseval-eval"
         )
@@ -193,6 +206,41 @@ class Worker:
         except OSError:  # the supervisor is gone; the reader loop ends the process
             return
 
+    def _check(self, job_id: int, payload: bytes) -> None:
+        """The install check of a bundle (SPEC section 9), against the libraries offered now."""
+        try:
+            body = orjson.loads(payload)
+            version = body.get("version")
+            library = check_library(
+                str(body["name"]),
+                str(body["source"]),
+                self._settings,
+                version=version if isinstance(version, str) else None,
+                installed=self._engine.libraries.installed(),
+            )
+            answer: dict[str, object] = {
+                "library": {"version": library.version, "globals": list(library.globals)}
+            }
+        except LibraryRefused as exc:
+            answer = {"refused": exc.reason}
+        except Exception as exc:  # top-level boundary: a refusal, never a crash
+            logger.error("job %d: library check failed in the worker: %s", job_id,
+                         type(exc).__name__)
+            answer = {"refused": "the check failed inside the service (an internal error)"}
+        try:
+            self.send(_wire.RESULT, job_id, orjson.dumps(answer), count=self._engine.pool.warm)
+        except OSError:
+            return
+
+    def set_libraries(self, payload: bytes) -> None:
+        """Offer the libraries of a LIBRARIES frame to evaluations from now on."""
+        try:
+            libraries = _wire.decode_libraries(payload)
+        except (ValueError, KeyError, TypeError) as exc:
+            logger.error("a LIBRARIES frame was not valid: %s", type(exc).__name__)
+            return
+        self._engine.libraries.set_installed(libraries)
+
     def serve(self) -> None:
         """Read frames until SHUTDOWN or end-of-file."""
         header_size = _wire.HEADER.size
@@ -212,6 +260,10 @@ class Worker:
                 found = self._cancellations.get(job_id)
                 if found is not None:
                     found.cancel()
+            elif kind == _wire.LIBRARIES:
+                self.set_libraries(payload)  # here, so every later EVAL sees the new set
+            elif kind == _wire.CHECK:
+                self._threads.submit(self._check, job_id, payload)
             elif kind == _wire.SHUTDOWN:
                 self.shutdown()
                 return
@@ -242,8 +294,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if kind != _wire.SETTINGS or payload is None:
         return 2
     settings = Settings.from_worker_json(payload)  # never the .env file
+    header = _recv_exactly(sock, _wire.HEADER.size)
+    if header is None:
+        return 0
+    length, kind, _job, _number, _count = _wire.HEADER.unpack(header)
+    payload = _recv_exactly(sock, length) if length else b""
+    if kind != _wire.LIBRARIES or payload is None:
+        return 2
+    libraries = _wire.decode_libraries(payload)
 
-    worker = Worker(sock, settings)
+    worker = Worker(sock, settings, libraries)
     worker.start()
     worker.serve()
     return 0

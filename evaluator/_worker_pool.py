@@ -24,8 +24,13 @@ evaluations on threads; this module admits, queues, dispatches and answers for t
   protocol: no reader thread, no pickles. The request goes as its JSON, the result comes back as
   the JSON the worker's engine produced.
 
-All state lives on the event loop's thread: no locks. `start()`, `evaluate()` and `aclose()`
-must be awaited on the same loop.
+- **Libraries.** `set_libraries()` sends the installed libraries (sources included) to every
+  worker, and each new worker gets them before it reports ready; `check_library()` runs a
+  bundle's install check in a worker like an evaluation (queued, watched, answered for). The
+  API process never runs JavaScript, and workers never open the data store.
+
+All state lives on the event loop's thread: no locks. `start()`, `evaluate()`, `aclose()`,
+`check_library()` and `set_libraries()` (once started) must be called on the same loop.
 """
 
 from __future__ import annotations
@@ -44,9 +49,17 @@ from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import orjson
+
 from evaluator import _wire
 from evaluator._result import failed_result
 from evaluator._service import ServiceStats
+from evaluator.capabilities.libraries import (
+    InstalledLibrary,
+    LibraryRefused,
+    is_library_global,
+    validate_library_input,
+)
 from evaluator.errors import (
     EvaluationFailed,
     EvaluationTimeout,
@@ -74,13 +87,15 @@ Reason = Literal["crash", "memory", "timeout", "shutdown", "recycle"]
 
 
 class _Job:
-    """One admitted evaluation: its request bytes, its future (the result JSON), its timings."""
+    """One admitted evaluation (or library check): its request bytes, its future (the answer
+    JSON), its timings."""
 
     __slots__ = (
         "deadline",
         "dispatched_at",
         "future",
         "id",
+        "kind",
         "overdue",
         "payload",
         "queued_at",
@@ -95,8 +110,10 @@ class _Job:
         timeout_s: float,
         future: asyncio.Future[bytes],
         now: float,
+        kind: int = _wire.EVAL,
     ) -> None:
         self.id = job_id
+        self.kind = kind
         self.payload = payload
         self.timeout_s = timeout_s
         self.future = future
@@ -207,6 +224,45 @@ _RSS_EXCEEDED = MemoryLimitExceeded(
 )
 _HARD_TIMEOUT = EvaluationTimeout("the evaluation ran past its time budget")
 
+# What a library check answers when its worker could not finish it (by retirement reason).
+_CHECK_FAILURES: dict[Reason, str] = {
+    "crash": "the worker process checking the bundle stopped unexpectedly",
+    "memory": "the bundle went past the worker process's memory limit when it ran",
+    "timeout": "the bundle did not finish within the check's time budget",
+}
+_CHECK_INTERRUPTED = "the check was interrupted (its worker process was restarted): try again"
+
+
+def _check_failure_json(reason: Reason, overdue: bool) -> bytes:
+    if reason in ("shutdown", "recycle") or (reason == "timeout" and not overdue):
+        return orjson.dumps({"unavailable": _CHECK_INTERRUPTED})
+    return orjson.dumps({"refused": _CHECK_FAILURES.get(reason, _CHECK_FAILURES["crash"])})
+
+
+def _checked_library(
+    name: str, source: str, version: str | None, answer: object
+) -> InstalledLibrary:
+    """The library a worker's CHECK answer describes, validated again here: the answer comes
+    from a process that ran the bundle."""
+    if isinstance(answer, dict) and isinstance(answer.get("refused"), str):
+        raise LibraryRefused(answer["refused"][:1000])
+    if isinstance(answer, dict) and isinstance(answer.get("unavailable"), str):
+        raise ServiceUnavailable(answer["unavailable"])
+    found = answer.get("library") if isinstance(answer, dict) else None
+    globals_ = found.get("globals") if isinstance(found, dict) else None
+    checked_version = found.get("version") if isinstance(found, dict) else None
+    if (
+        not isinstance(globals_, list)
+        or not globals_
+        or not isinstance(checked_version, str)
+        or (version is not None and checked_version != version)
+        or not all(isinstance(g, str) and is_library_global(g) for g in globals_)
+    ):
+        raise LibraryRefused("the check's answer was not valid")
+    library = InstalledLibrary(name, checked_version, tuple(globals_), source)
+    validate_library_input(name, source, checked_version)
+    return library
+
 
 class WorkerPool:
     """Worker processes under a supervisor: the default `EvaluationService` of `jseval serve`.
@@ -229,6 +285,7 @@ class WorkerPool:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._monitor: asyncio.Task[None] | None = None
         self._settings_json = settings.for_workers()  # no key, no master key, no database
+        self._libraries_frame = _wire.frame(_wire.LIBRARIES, payload=_wire.encode_libraries(()))
         self._grace_s = settings.hard_deadline_grace_ms / 1000
         self.restarts = 0
         self.cancelled = 0
@@ -318,6 +375,52 @@ class WorkerPool:
                 worker.transport.close()
         for task in list(self._tasks):
             task.cancel()
+
+    # -- libraries (SPEC section 9) ------------------------------------------------------------
+
+    def set_libraries(self, libraries: Sequence[InstalledLibrary]) -> None:
+        """Offer exactly these installed libraries to every evaluation dispatched from now on.
+
+        Sends them, sources included, to every worker now (a frame the worker applies before
+        it reads the next EVAL) and to every worker started later, before it is ready.
+        """
+        self._libraries_frame = _wire.frame(
+            _wire.LIBRARIES, payload=_wire.encode_libraries(libraries)
+        )
+        for worker in self._slots:
+            if worker is not None and worker.state != "retired":
+                worker.send(self._libraries_frame)
+
+    async def check_library(
+        self, name: str, source: str, version: str | None = None
+    ) -> InstalledLibrary:
+        """Run the install check of `source` as library `name` in a worker, against the
+        libraries set now; the library to store, or LibraryRefused with the reason.
+
+        Not subject to the evaluation queue's bound (an admin's rare request), but queued
+        behind the evaluations waiting, and watched like one: a check that crashes or bloats
+        its worker, or outlives its budget, is a refusal; ServiceUnavailable while starting,
+        draining, or if the check was cut short by another evaluation's worker restart.
+        """
+        validate_library_input(name, source, version)
+        if not self._started or self._draining or self._closed:
+            raise ServiceUnavailable()
+        loop = asyncio.get_running_loop()
+        # Two runs under the default budget (discovery, then through the loader), each in a
+        # sandbox made for it.
+        budget_s = 2 * self.settings.default_timeout_ms / 1000 + 1.0
+        job = _Job(
+            next(self._ids),
+            orjson.dumps({"name": name, "source": source, "version": version}),
+            budget_s,
+            loop.create_future(),
+            loop.time(),
+            kind=_wire.CHECK,
+        )
+        self._queue.append(job)
+        self._pump()
+        answer = orjson.loads(await job.future)
+        return _checked_library(name, source, version, answer)
 
     # -- for tests and the benchmark --------------------------------------------------------
 
@@ -425,7 +528,7 @@ class WorkerPool:
         if worker.warm > 0:
             worker.warm -= 1  # it takes one now; its next report corrects the count
         queue_ms = (now - job.queued_at) * 1000
-        worker.send(_wire.frame(_wire.EVAL, job.id, job.payload, queue_ms))
+        worker.send(_wire.frame(job.kind, job.id, job.payload, queue_ms))
         job.payload = b""
         job.deadline = loop.call_at(now + job.timeout_s + self._grace_s, self._on_deadline, job)
 
@@ -502,6 +605,9 @@ class WorkerPool:
             if job.deadline is not None:
                 job.deadline.cancel()
             if job.future.done():
+                continue
+            if job.kind == _wire.CHECK:
+                job.future.set_result(_check_failure_json(reason, job.overdue))
                 continue
             if reason == "memory":
                 failure: EvaluationFailed = _RSS_EXCEEDED
@@ -583,6 +689,7 @@ class WorkerPool:
         )
         worker.transport = transport  # type: ignore[assignment]
         worker.send(_wire.frame(_wire.SETTINGS, payload=self._settings_json))
+        worker.send(self._libraries_frame)
         if worker.state == "retired":  # died before we were connected
             transport.close()
 

@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     master_key: SecretStr | None = None
     admin_keys: SecretList = ()
 
+    # Installed libraries (SPEC section 9): how often the API process looks for an install or
+    # removal made elsewhere (another replica, `jseval library`); its own are applied at once.
+    library_refresh_ms: int = Field(2000, ge=100, le=3_600_000)
+
     @field_validator(
         "fetch_allow", "fetch_deny", "cors_origins", "api_keys", "admin_keys", mode="before"
     )

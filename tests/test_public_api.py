@@ -5,7 +5,8 @@ from __future__ import annotations
 import evaluator
 
 PUBLIC = {
-    "Library", "builtin_libraries", "Action", "DataStoreError", "ErrorInfo", "ErrorKind",
+    "Library", "builtin_libraries", "Action", "InstalledLibrary", "LibraryRefused",
+    "LibraryStore", "MemoryLibraryStore", "check_library", "DataStoreError", "ErrorInfo", "ErrorKind",
     "EvaluationFailed", "EvaluationRequest",
     "EvaluationResult", "EvaluationService", "EvaluationTimeout", "Evaluator", "FetchRecord",
     "JSRuntimeError", "JSSyntaxError", "JsevalError", "LocalService", "LogEntry",

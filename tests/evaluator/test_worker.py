@@ -39,6 +39,7 @@ class WorkerProc:
         self.sock = ours
         self.sock.settimeout(30)
         self.send(_wire.SETTINGS, payload=settings.model_dump_json(exclude={"api_keys"}).encode())
+        self.send(_wire.LIBRARIES, payload=b"[]")  # the second frame: the installed libraries
 
     def send(self, kind: int, job_id: int = 0, payload: bytes = b"", number: float = 0.0) -> None:
         self.sock.sendall(_wire.frame(kind, job_id, payload, number))
@@ -89,6 +90,41 @@ def test_evaluates_frames_in_and_out(worker: WorkerProc) -> None:
     result = worker.evaluate(7, "[1, 2].map((x) => x * 2)", queue_ms=3.5)
     assert (result.ok, result.result) == (True, [2, 4])
     assert result.stats.queue_ms == 3.5  # the supervisor's queue time is part of the result
+
+
+def check(worker: WorkerProc, job_id: int, name: str, source: str, version: str | None = None) -> dict:
+    body = {"name": name, "source": source, "version": version}
+    worker.send(_wire.CHECK, job_id, orjson.dumps(body))
+    while True:
+        kind, got_id, _count, payload = worker.recv()
+        if kind == _wire.RESULT:
+            assert got_id == job_id
+            return orjson.loads(payload)
+
+
+def test_a_libraries_frame_reaches_the_next_evaluation_and_the_check(worker: WorkerProc) -> None:
+    """SPEC section 9: installed libraries arrive as a frame (the worker never opens the data
+    store); an EVAL sent after it sees them, a CHECK is run against them."""
+    assert worker.evaluate(1, "typeof Tally").result == "undefined"
+    library = {"name": "tally", "version": "2.0.0", "globals": ["Tally"],
+               "source": "var Tally = { count: function (xs) { return xs.length; } };"}
+    worker.send(_wire.LIBRARIES, payload=orjson.dumps([library]))
+    assert worker.evaluate(2, "Tally.count([1, 2, 3])").result == 3
+    # The check sees the installed set: another name may not take Tally.
+    refused = check(worker, 3, "copy", "var Tally = 1;")
+    assert refused == {"refused": "the bundle replaces 'Tally', a global of another library"}
+    accepted = check(worker, 4, "other", "var Other = { VERSION: '0.3.1' };")
+    assert accepted == {"library": {"version": "0.3.1", "globals": ["Other"]}}
+    assert worker.evaluate(5, "typeof Other").result == "undefined"  # checked, not installed
+    worker.send(_wire.LIBRARIES, payload=b"[]")
+    assert worker.evaluate(6, "typeof Tally").result == "undefined"
+
+
+def test_a_check_of_a_hostile_bundle_is_a_refusal_and_the_worker_lives_on(worker: WorkerProc) -> None:
+    assert check(worker, 1, "spin", "while (true) {}")["refused"].startswith(
+        "the bundle did not finish when it ran")
+    assert "TypeError: nope" in check(worker, 2, "thrower", "throw new TypeError('nope')")["refused"]
+    assert worker.evaluate(3, "'alive'").result == "alive"
 
 
 def test_caps_its_data_segment_and_ignores_sigint(worker: WorkerProc) -> None:

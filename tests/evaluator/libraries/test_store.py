@@ -9,8 +9,15 @@ import hashlib
 import pytest
 from sqlalchemy import inspect, update
 
-from evaluator import NotFound, Settings
-from evaluator.capabilities.libraries import InstalledLibrary, LibraryRefused
+from evaluator import (
+    Evaluator,
+    InstalledLibrary,
+    LibraryRefused,
+    NotFound,
+    Settings,
+    check_library,
+)
+from evaluator.datastore import DataStore
 from evaluator.datastore._schema import libraries as table
 from evaluator.libraries import SqlLibraryStore
 
@@ -109,3 +116,45 @@ def test_a_source_changed_in_the_database_is_not_offered(
     assert [lib.name for lib in store.installed()] == ["wide"]
     assert "library tally: its stored source does not match its sha256" in caplog.text
     assert "evil" not in caplog.text
+
+
+def test_the_in_process_evaluator_offers_what_a_store_holds(settings: Settings) -> None:
+    """`Evaluator(libraries=store)`: the store's version is checked before each evaluation, so
+    an install made elsewhere (here, a second store on the same file: `jseval library add`)
+    is seen by the next evaluation, and a removal too."""
+    writer = SqlLibraryStore.open(settings)
+    reader = SqlLibraryStore.open(settings)
+    try:
+        with Evaluator(settings, pool_size=0, libraries=reader) as evaluator:
+            assert evaluator.evaluate({"code": "typeof Tally"}).result == "undefined"
+            writer.save(check_library("tally", TALLY, settings))
+            assert evaluator.evaluate({"code": "Tally.count([1, 2])"}).result == 2
+            writer.remove("tally")
+            assert evaluator.evaluate({"code": "typeof Tally"}).result == "undefined"
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_an_evaluator_without_a_store_reads_no_data_dir(tmp_path, monkeypatch) -> None:
+    """The default: built-in libraries only, whatever the working directory holds."""
+    settings = Settings(data_dir=str(tmp_path))
+    store = SqlLibraryStore.open(settings)
+    store.save(check_library("tally", TALLY, settings))
+    store.close()
+    monkeypatch.chdir(tmp_path)
+    with Evaluator(Settings(data_dir=str(tmp_path)), pool_size=0) as evaluator:
+        result = evaluator.evaluate({"code": "[typeof Tally, typeof _]"})
+    assert result.result == ["undefined", "function"]
+
+
+def test_a_store_that_stops_answering_leaves_the_libraries_offered(settings: Settings) -> None:
+    store = SqlLibraryStore(DataStore.open(settings))
+    store.save(check_library("tally", TALLY, settings))
+    with Evaluator(settings, pool_size=0, libraries=store) as evaluator:
+        assert evaluator.evaluate({"code": "Tally.count([1])"}).result == 1
+        with store.store.write() as conn:
+            conn.exec_driver_sql("DROP TABLE jseval_libraries")  # the next version() fails
+        result = evaluator.evaluate({"code": "Tally.count([1, 2, 3])"})
+    assert result.ok and result.result == 3
+    store.close()
