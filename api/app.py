@@ -17,11 +17,15 @@ The lifespan starts the service in the background (so /healthz answers while it 
 
 The datasource store (SPEC section 8) is opened when the app is built, not in the lifespan: a
 wrong master key or an unreachable database is then an error of `create_app` (and of
-`jseval serve`, before it listens), never a server that runs and fails later.
+`jseval serve`, before it listens), never a server that runs and fails later. The installed
+libraries (SPEC section 9) are read from the same database then too and handed to the service
+before it starts; the lifespan watches for changes made elsewhere (api/library_sync.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,6 +36,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 import evaluator
+from api.library_sync import LibrarySync
 from api.lifecycle import ServiceLifecycle
 from api.metrics import ApiMetrics
 from api.middleware.access_log import AccessLogMiddleware
@@ -41,7 +46,7 @@ from api.middleware.backpressure import BackpressureMiddleware
 from api.middleware.body_limit import BodyLimitMiddleware
 from api.middleware.last_resort import LastResortMiddleware
 from api.openapi import install_openapi
-from api.routes import admin, docs, evaluate, health, meta
+from api.routes import admin, docs, evaluate, health, libraries, meta
 from api.static_files import RevalidatedStaticFiles
 from evaluator import (
     DataStoreError,
@@ -52,13 +57,16 @@ from evaluator import (
     WorkerPool,
 )
 from evaluator.datasources import DatasourceStore
+from evaluator.libraries import SqlLibraryStore
 
 __all__ = ["OPEN_PATHS", "OPEN_PREFIXES", "create_app", "default_service"]
 
 # Reachable without an API key: probes, the docs (and their assets), the playground, the icon.
 OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/docs", "/openapi.json", "/favicon.ico"})
 OPEN_PREFIXES = ("/static/", f"{docs.DOCS_ASSETS}/")
-ROUTERS = (evaluate.router, health.router, meta.router, admin.router, docs.router)
+ROUTERS = (
+    evaluate.router, health.router, meta.router, admin.router, libraries.router, docs.router
+)
 
 
 def default_service(settings: Settings) -> WorkerPool:
@@ -119,6 +127,7 @@ def create_app(
     settings: Settings | None = None,
     service: EvaluationService | None = None,
     datasources: DatasourceStore | None = None,
+    library_store: SqlLibraryStore | None = None,
 ) -> FastAPI:
     """Build the jseval HTTP app.
 
@@ -129,19 +138,30 @@ def create_app(
         datasources: the datasource store; `DatasourceStore.open(settings)` by default (which
             raises DataStoreError / MasterKeyError: a wrong master key stops the app here).
             The app closes it on shutdown.
+        library_store: the installed libraries; by default in the datasource store's
+            database. Read now (DataStoreError if it cannot be) and handed to the service.
     """
     settings = settings or Settings()
     datasources = datasources or DatasourceStore.open(settings)
+    library_store = library_store or SqlLibraryStore(datasources.store)
     service = service or default_service(settings)
+    library_sync = LibrarySync(library_store, service, settings.library_refresh_ms / 1000)
+    library_sync.prime()
     lifecycle = ServiceLifecycle(service, grace_s=settings.shutdown_grace_ms / 1000)
     metrics = ApiMetrics(service.stats)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         lifecycle.start()
+        watch = asyncio.get_running_loop().create_task(
+            library_sync.watch(), name="jseval-libraries"
+        )
         try:
             yield
         finally:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
             await lifecycle.shutdown()
             datasources.close()
 
@@ -200,6 +220,7 @@ def create_app(
     app.state.lifecycle = lifecycle
     app.state.metrics = metrics
     app.state.datasources = datasources
+    app.state.libraries = library_sync
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", RevalidatedStaticFiles(packages=[("api", "static")]), name="static")

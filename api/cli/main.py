@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from api.cli import conformance, datasource, run, serve
+from api.cli import conformance, datasource, library, run, serve
 from api.cli.usage import EXIT_INTERRUPTED, EXIT_USAGE, OneLineParser, UsageError
 
 __all__ = ["COMMANDS", "main"]
@@ -21,6 +21,7 @@ COMMANDS: tuple[Callable[[Any], None], ...] = (
     serve.register,
     conformance.register,
     datasource.register,
+    library.register,
 )
 
 

@@ -8,6 +8,9 @@ refused, and the message says which flag.
 
 On a terminal the result is a readable report (api/cli/report.py); with `--json`, or when
 stdout is not a terminal, the result's JSON.
+
+In-process, the libraries installed with `jseval library add` are offered when a data store
+exists (`JSEVAL_DATABASE_URL`, or the SQLite file in `JSEVAL_DATA_DIR`); none is made.
 """
 
 from __future__ import annotations
@@ -15,12 +18,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from api.cli import library
 from api.cli.report import render
 from api.cli.usage import EXIT_FAILED, EXIT_OK, UsageError, json_argument, load_settings, read_text
-from evaluator import EvaluationResult, Evaluator, JsevalError, RequestRejected
+from evaluator import (
+    DataStoreError,
+    EvaluationResult,
+    Evaluator,
+    JsevalError,
+    RequestRejected,
+    Settings,
+)
 from evaluator.client import Client
+
+if TYPE_CHECKING:
+    from evaluator.libraries import SqlLibraryStore
 
 __all__ = ["register"]
 
@@ -120,14 +134,29 @@ def _refused(exc: RequestRejected) -> UsageError:
     return UsageError("invalid request: " + "; ".join(problems))
 
 
+def _installed_libraries(settings: Settings) -> SqlLibraryStore | None:
+    """The libraries `jseval library add` installed (SPEC section 9), when there is a store;
+    without one, the built-in libraries only (and no store is made)."""
+    try:
+        return library.open_installed(settings)
+    except DataStoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _evaluate(args: argparse.Namespace, request: dict[str, Any]) -> EvaluationResult:
     try:
         if args.url:
             api_key = args.api_key or os.environ.get("JSEVAL_API_KEY") or None
             with Client(args.url, api_key=api_key) as client:
                 return client.evaluate(request)
-        with Evaluator(load_settings(), pool_size=0) as evaluator:
-            return evaluator.evaluate(request)
+        settings = load_settings()
+        libraries = _installed_libraries(settings)
+        try:
+            with Evaluator(settings, pool_size=0, libraries=libraries) as evaluator:
+                return evaluator.evaluate(request)
+        finally:
+            if libraries is not None:
+                libraries.close()
     except RequestRejected as exc:
         raise _refused(exc) from None
     except JsevalError as exc:

@@ -2,7 +2,8 @@
 
 `/v1/info` tells a client what this server offers and allows: versions, the limits in force
 (`Settings.limits()`), the framework functions, the libraries of SPEC section 9 (name, version,
-the globals it defines, whether it is built in) and the datasources a query may name, as
+the globals it defines, whether it is built in: the built-in ones and every installed one the
+service offers, refreshed from the data store first) and the datasources a query may name, as
 `{"name", "kind"}` only: an evaluation client needs the names, while the configuration (base
 URL, headers, which values are secrets) is the admin's and is read on the admin API (`null`
 when the data store cannot answer; the rest of the answer does not depend on it).
@@ -30,10 +31,10 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.dependencies import DatasourcesDep, MetricsDep, SettingsDep
+from api.dependencies import DatasourcesDep, LibrarySyncDep, MetricsDep, SettingsDep
 from api.metrics import CONTENT_TYPE
 from api.openapi import ERROR_RESPONSES
-from evaluator import DataStoreError, __version__, builtin_libraries, v8_version
+from evaluator import DataStoreError, __version__, v8_version
 
 __all__ = ["FRAMEWORK_FUNCTIONS", "PLAYGROUND_CSP", "router"]
 
@@ -83,7 +84,9 @@ def _static_file(name: str) -> bytes:
         401: ERROR_RESPONSES[401],
     },
 )
-async def info(settings: SettingsDep, datasources: DatasourcesDep) -> JSONResponse:
+async def info(
+    settings: SettingsDep, datasources: DatasourcesDep, libraries: LibrarySyncDep
+) -> JSONResponse:
     listed: list[dict[str, str]] | None
     try:
         names = await run_in_threadpool(datasources.names)
@@ -91,13 +94,17 @@ async def info(settings: SettingsDep, datasources: DatasourcesDep) -> JSONRespon
     except DataStoreError as exc:
         logger.warning("datasources unavailable for /v1/info: %s", type(exc).__name__)
         listed = None
+    try:
+        await libraries.refresh()  # list what evaluations are offered, as of now
+    except DataStoreError as exc:  # then what they were offered last, which still holds
+        logger.warning("installed libraries not refreshed for /v1/info: %s", type(exc).__name__)
     return JSONResponse(
         {
             "version": __version__,
             "v8_version": v8_version(),
             "limits": settings.limits(),
             "framework_functions": list(FRAMEWORK_FUNCTIONS),
-            "libraries": [library.info() for library in builtin_libraries()],
+            "libraries": [library.info() for library in libraries.libraries()],
             "datasources": listed,
         }
     )
