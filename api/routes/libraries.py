@@ -9,7 +9,7 @@ A PUT body is the bundle itself, or JSON:
 - `Content-Type: text/javascript` (or `application/javascript`, `text/plain`): the UTF-8 source
   as it is, the version in `?version=` (so `curl --data-binary @bundle.js` installs a file);
 - `Content-Type: application/json`: `{"source": "...", "version": "1.2.3"}` (`version`
-  optional), for programs and the /docs page.
+  optional, or in `?version=`; both and different is a 422), for programs and the /docs page.
 
 Installing runs the check (`check_library`) where evaluations run, a worker process with the
 default service, never in this process; a refused bundle is a 422 whose message says why. The
@@ -67,9 +67,8 @@ VersionQuery = Annotated[
     str | None,
     Query(
         pattern=LIBRARY_VERSION_PATTERN,
-        description="With a JavaScript body: the version to record (default: the bundle's "
-        "own `VERSION`/`version` string, else `unknown`). With a JSON body, give it there.",
-        examples=["1.0.0"],
+        description="The version to record (default: the bundle's own `VERSION`/`version` "
+        "string, else `unknown`); with a JSON body, its `version` field may give it instead.",
     ),
 ]
 
@@ -157,11 +156,6 @@ async def _upload(request: Request, query_version: str | None) -> tuple[str, str
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await request.body()
     if media_type == "application/json" or media_type.endswith("+json"):
-        if query_version is not None:
-            raise _rejected(
-                "with a JSON body, give the version in the body's `version` field",
-                "version_in_query", ["query", "version"],
-            )
         try:
             upload = LibraryUpload.model_validate_json(body)
         except ValidationError as exc:
@@ -171,7 +165,12 @@ async def _upload(request: Request, query_version: str | None) -> tuple[str, str
                     for e in exc.errors(include_url=False, include_input=False)
                 ]
             ) from None
-        return upload.source, upload.version
+        if None not in (query_version, upload.version) and query_version != upload.version:
+            raise _rejected(
+                "the query's version and the body's differ: give one",
+                "version_conflict", ["query", "version"],
+            )
+        return upload.source, upload.version or query_version
     if media_type in JAVASCRIPT_TYPES:
         try:
             return body.decode("utf-8"), query_version

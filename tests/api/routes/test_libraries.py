@@ -98,9 +98,12 @@ def test_install_use_list_replace_remove(api: httpx.Client) -> None:
         "lodash", "moment", "forge"]
 
 
-def test_the_version_comes_from_the_query_for_a_javascript_body(api: httpx.Client) -> None:
+def test_the_version_comes_from_the_query_or_the_json(api: httpx.Client) -> None:
     put = api.put("/v1/admin/libraries/versioned?version=3.1.4", content="var V = 1;", headers=JS)
     assert put.status_code == 201 and put.json()["version"] == "3.1.4"
+    same = api.put("/v1/admin/libraries/versioned?version=3.1.5", headers=ADMIN,
+                   json={"source": "var V = 1;"})
+    assert same.status_code == 200 and same.json()["version"] == "3.1.5"
     bare = api.put("/v1/admin/libraries/bare", content="var Bare = 1;",
                    headers={**ADMIN, "Content-Type": "application/javascript; charset=utf-8"})
     assert bare.status_code == 201 and bare.json()["version"] == "unknown"
@@ -151,7 +154,7 @@ def test_two_libraries_may_not_define_the_same_global(api: httpx.Client) -> None
         ("/v1/admin/libraries/Bad_Name", {"content": "var L = 1;", "headers": JS}, 422, ["path", "name"]),
         ("/v1/admin/libraries/x", {"content": "var L = 1;", "headers": {**ADMIN, "Content-Type": "application/xml"}}, 415, ["header", "content-type"]),
         ("/v1/admin/libraries/x", {"content": b"var L = '\xff';", "headers": JS}, 422, ["body"]),
-        ("/v1/admin/libraries/x?version=1", {"json": {"source": "var L = 1;"}, "headers": ADMIN}, 422, ["query", "version"]),
+        ("/v1/admin/libraries/x?version=1", {"json": {"source": "var L = 1;", "version": "2"}, "headers": ADMIN}, 422, ["query", "version"]),
         ("/v1/admin/libraries/x?version=a%20b", {"content": "var L = 1;", "headers": JS}, 422, ["query", "version"]),
         ("/v1/admin/libraries/x", {"json": {"source": "var L = 1;", "extra": 1}, "headers": ADMIN}, 422, ["body", "extra"]),
         ("/v1/admin/libraries/x", {"json": {"version": "1"}, "headers": ADMIN}, 422, ["body", "source"]),
@@ -216,3 +219,24 @@ def test_a_second_replica_on_the_same_database_sees_installs_and_removals(serve_
         names = [lib["name"] for lib in one.get("/v1/info", headers=EVAL).json()["libraries"]]
         assert "greeter" not in names
         assert evaluate(one, "typeof Greeter")["result"] == "undefined"
+
+
+def test_the_openapi_examples_install_as_given(api: httpx.Client) -> None:
+    """/docs "Try it out" on either example body installs (SPEC section 11)."""
+    operation = api.get("/openapi.json").json()["paths"]["/v1/admin/libraries/{name}"]["put"]
+    [example_name] = next(p for p in operation["parameters"] if p["name"] == "name")["schema"]["examples"]
+    # No example for ?version=: a form filled in with one would conflict with the JSON's.
+    version = next(p for p in operation["parameters"] if p["name"] == "version")
+    assert "examples" not in version["schema"] and "example" not in version
+    content = operation["requestBody"]["content"]
+    assert set(content) == {"text/javascript", "application/json"}
+    for media_type, body in content.items():
+        [example] = [e["value"] for e in body["examples"].values()]
+        kwargs: dict[str, Any] = (
+            {"json": example} if media_type == "application/json" else {"content": example}
+        )
+        response = api.put(f"/v1/admin/libraries/{example_name}",
+                           headers={**ADMIN, "Content-Type": media_type}, **kwargs)
+        assert response.status_code in (200, 201), response.text
+        assert evaluate(api, "Greeter.hello('docs')")["result"] == "hello docs"
+    assert api.delete(f"/v1/admin/libraries/{example_name}", headers=ADMIN).status_code == 204
