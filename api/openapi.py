@@ -284,8 +284,10 @@ def _one_validation_error_model(schema: dict[str, Any]) -> None:
         for operation in operations.values():
             responses = operation.get("responses", {})
             if "422" in responses:
+                own = responses["422"].get("description")  # a route's own, if it wrote one
                 responses["422"] = {
-                    "description": ERROR_RESPONSES[422]["description"],
+                    "description": own if own and own != "Validation Error"
+                    else ERROR_RESPONSES[422]["description"],
                     "content": {
                         "application/json": {
                             "schema": {"$ref": "#/components/schemas/ValidationErrorBody"},

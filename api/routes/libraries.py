@@ -101,7 +101,7 @@ class LibraryRecord(BaseModel):
 
 
 class LibraryList(BaseModel):
-    libraries: list[LibraryRecord]
+    libraries: list[LibraryRecord] = Field(description="Every installed library, by name.")
 
 
 class LibraryUpload(BaseModel):

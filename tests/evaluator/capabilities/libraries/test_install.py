@@ -2,7 +2,7 @@
 
 These drive `check_library` and the catalog directly, with the in-memory store; the SQL store
 is tests/evaluator/libraries/, the admin API tests/api/routes/test_libraries.py, the CLI
-tests/api/test_cli_library.py, the worker frames tests/evaluator/test_worker.py.
+tests/api/cli/test_library.py, the worker frames tests/evaluator/test_worker.py.
 """
 
 from __future__ import annotations
