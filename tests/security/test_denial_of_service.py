@@ -323,6 +323,17 @@ def test_single_allocations_past_the_heap_budget_are_bounded_by_the_process(atta
         "/(?:)/[Symbol.split]('a'.repeat(2 ** 27 + 8))",
         "JSON.parse('[' + '0,'.repeat(2 ** 27 + 8) + '0]')",
         "String.prototype.split.call({ toString: () => 'a'.repeat(2 ** 27 + 8) }, '')",
+        # Array methods that allocate by an array-like's `length` ("invalid array length",
+        # "invalid table size").
+        "[].sort.call({ length: 2 ** 27 + 8 })",
+        "[].toSorted.call({ length: 2 ** 27 + 8 })",
+        "Array.prototype.sort.call({ length: 2 ** 32 - 1 })",
+        "Array.prototype.toSorted.call({ length: 2 ** 32 - 1 })",
+        "Array.prototype.toReversed.call({ length: 2 ** 32 - 1 })",
+        "Array.prototype.with.call({ length: 2 ** 31 }, 0, 1)",
+        "const a = []; a.length = 2 ** 31; a.toSpliced(0, 0)",
+        "const a = []; a.length = 2 ** 32 - 1; a.toReversed()",
+        "[].sort.call(new Proxy({ length: 2 ** 27 + 8 }, {}))",
     ],
 )
 def test_inputs_on_which_v8_aborts_the_process_are_refused(attack: Attack, code: str) -> None:
@@ -332,3 +343,41 @@ def test_inputs_on_which_v8_aborts_the_process_are_refused(attack: Attack, code:
     result = attack(f"try {{ {code}; 'ran' }} catch (e) {{ e.name + ': ' + e.message }}",
                     memory_mb=512, timeout_ms=5000)
     assert result["ok"] and result["result"] == "RangeError: Invalid array length", result
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "let n = 0; [].sort.call({ get length() { return ++n === 1 ? 2 : 2 ** 32 - 1 }, 0: 2, 1: 1 })",
+        "let n = 0; [].sort.call({ length: { valueOf: () => ++n === 1 ? 2 : 2 ** 32 - 1 }, 0: 2, 1: 1 })",
+        "let n = 0; new Proxy([2, 1], { get: (t, k) => k === 'length' ? (++n === 1 ? 2 : 2 ** 32 - 1) : t[k] }).sort()",
+        "let n = 0; Proxy.revocable([2, 1], { get: (t, k) => k === 'length' ? (++n === 1 ? 2 : 2 ** 32 - 1) : t[k] }).proxy.toSorted()",
+        "let n = 0; const p = new Proxy({ length: 2 }, { getOwnPropertyDescriptor: (t, k) => k === 'length' ? { value: 2, writable: true, configurable: true, enumerable: true } : Reflect.getOwnPropertyDescriptor(t, k), get: (t, k) => k === 'length' ? (++n === 1 ? 2 : 2 ** 32 - 1) : t[k] }); [].toReversed.call(p)",
+    ],
+)
+def test_a_length_that_lies_to_the_guard_is_read_once(attack: Attack, code: str) -> None:
+    """A getter, a valueOf or a Proxy trap answering the guard's read with 2 and a second read
+    with 2 ** 32 - 1 would abort V8: the intrinsic sees only the length the guard checked."""
+    result = attack(f"{code}; 'ran'", memory_mb=64, timeout_ms=2000)
+    assert result["ok"] and result["result"] == "ran", result
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("[3, 1, 2].sort()", [1, 2, 3]),
+        ("const o = { length: 3, 0: 'c', 1: 'a', 2: 'b' }; Array.prototype.sort.call(o) === o && [o[0], o[1], o[2]]", ["a", "b", "c"]),
+        ("let n = 0; const o = { get length() { n++; return 3 }, 0: 3, 1: 1, 2: 2 }; Array.prototype.sort.call(o); [o[0], o[1], o[2], n]", [1, 2, 3, 1]),
+        ("[3, 1, 2].toSorted((a, b) => b - a).concat([5, 4].toReversed(), [1, 2].with(0, 9), [1, 2, 3].toSpliced(1, 1))", [3, 2, 1, 4, 5, 9, 2, 1, 3]),
+        ("const p = new Proxy([2, 1], {}); p.sort(); [p[0], p[1]]", [1, 2]),
+        ("[String(Proxy), Proxy.name, Proxy.length, typeof Proxy.revocable([], {}).revoke]", ["function Proxy() { [native code] }", "Proxy", 2, "function"]),
+        ("try { [].sort.call({ length: 2 ** 32 }, 'x') } catch (e) { e.name }", "TypeError"),
+    ],
+)
+def test_the_array_length_guard_keeps_the_methods_standard(
+    attack_inprocess: Attack, code: str, expected: Any
+) -> None:
+    """What the guard of 56_oversize.js must not change: results, `this`, one read of `length`,
+    the comparator checked first, Proxy as it prints."""
+    result = attack_inprocess(code, timeout_ms=2000)
+    assert result["ok"] and result["result"] == expected, result
