@@ -8,16 +8,14 @@ drives the sandbox and turns what it reported into an `EvaluationResult`. The in
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import time
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-
 from evaluator._cancellation import Cancellation
+from evaluator._output_cap import OutputLimits
 from evaluator._result import assemble, failed_result
 from evaluator._sandbox import RunOutcome, SandboxConfig
 from evaluator._sandbox_pool import SandboxPool
@@ -27,20 +25,12 @@ from evaluator.errors import SandboxFailure
 from evaluator.models import EvaluationRequest, EvaluationResult
 from evaluator.settings import Settings
 
-__all__ = ["Engine", "dumps_json"]
+__all__ = ["Engine"]
 
 logger = logging.getLogger("jseval.engine")
 
 _MIB = 1024 * 1024
 _CANCELLED = SandboxFailure("the evaluation was cancelled")
-
-
-def dumps_json(value: Any) -> str:
-    """JSON text of request data; stdlib json for what orjson refuses (integers past 64 bits)."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
 
 
 def crypto_key(random_seed: int | None) -> str:
@@ -73,6 +63,7 @@ def start_message(
         "libraries": libraries or [],
         "limits": {
             "max_result_bytes": settings.max_result_bytes,
+            "max_output_bytes": settings.max_output_bytes,
             "max_log_entries": settings.max_log_entries,
             "max_log_bytes": settings.max_log_bytes,
             "max_timers": settings.max_timers,
@@ -96,6 +87,7 @@ class Engine:
         self.capabilities = tuple(capabilities)
         self.libraries = libraries or LibraryCatalog()
         self.libraries.warm()
+        self.output_limits = OutputLimits(settings.max_result_bytes, settings.max_output_bytes)
         self.pool = SandboxPool(
             settings.pool_size if pool_size is None else pool_size,
             SandboxConfig(
@@ -157,4 +149,4 @@ class Engine:
                 cancellation.detach()
             self.pool.discard(sandbox)
         wall_ms = (time.monotonic() - started) * 1000
-        return assemble(request, outcome, wall_ms, queue_ms)
+        return assemble(request, outcome, wall_ms, queue_ms, self.output_limits)

@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 
 from evaluator._bridge import MODULES_UNAVAILABLE, Isolate, Reply, Task
+from evaluator._json import dumps_json
 from evaluator.capabilities import (
     CapabilitySession,
     EncodedText,
@@ -332,7 +333,7 @@ class Sandbox:
         outcome: RunOutcome,
         sessions: dict[str, CapabilitySession],
     ) -> None:
-        start = self._post(orjson.dumps(start_message).decode())
+        start = self._post(dumps_json(start_message))
         batch = [start, self._post(_POLL)]
         while True:
             replies = self._wait_batch(batch, deadline)

@@ -25,8 +25,12 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 import orjson
+from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
+from evaluator._json import dumps_json, loads_json
 from evaluator.capabilities.libraries import InstalledLibrary
+from evaluator.models import EvaluationRequest
 
 __all__ = [
     "CANCEL",
@@ -41,7 +45,9 @@ __all__ = [
     "SHUTDOWN",
     "STATUS",
     "decode_libraries",
+    "decode_request",
     "encode_libraries",
+    "encode_request",
     "frame",
 ]
 
@@ -96,3 +102,19 @@ def decode_libraries(payload: bytes) -> tuple[InstalledLibrary, ...]:
             raise ValueError("a LIBRARIES entry has the wrong shape")
         found.append(InstalledLibrary(name, version, tuple(globals_), source))
     return tuple(found)
+
+
+def encode_request(request: EvaluationRequest) -> bytes:
+    """The request as JSON bytes, whatever strings and integers it holds."""
+    try:
+        return request.__pydantic_serializer__.to_json(request)
+    except PydanticSerializationError:  # a lone surrogate
+        return dumps_json(request.model_dump(mode="json")).encode()
+
+
+def decode_request(payload: bytes) -> EvaluationRequest:
+    """The request `encode_request` wrote."""
+    try:
+        return EvaluationRequest.model_validate_json(payload)
+    except ValidationError:  # stdlib JSON with escaped lone surrogates, which jiter refuses
+        return EvaluationRequest.model_validate(loads_json(payload))

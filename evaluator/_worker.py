@@ -50,7 +50,6 @@ from evaluator._result import failed_result
 from evaluator.capabilities import default_capabilities
 from evaluator.capabilities.libraries import InstalledLibrary, LibraryRefused, check_library
 from evaluator.errors import SandboxFailure
-from evaluator.models import EvaluationRequest
 from evaluator.settings import Settings
 
 __all__ = ["Worker", "data_limit_bytes", "main"]
@@ -189,15 +188,16 @@ class Worker:
     ) -> None:
         started = time.monotonic()
         try:
-            request = EvaluationRequest.model_validate_json(payload)
+            request = _wire.decode_request(payload)
             result = self._engine.run(request, queue_ms, cancellation)
+            data = result.__pydantic_serializer__.to_json(result)
         except Exception as exc:  # top-level boundary: kind internal, never a crash
             # The type only: a message (a pydantic error, say) may quote the request.
             logger.error("job %d: evaluation failed in the worker: %s", job_id, type(exc).__name__)
             result = failed_result(
                 SandboxFailure("the sandbox failed"), (time.monotonic() - started) * 1000, queue_ms
             )
-        data = result.__pydantic_serializer__.to_json(result)
+            data = result.__pydantic_serializer__.to_json(result)
         self._cancellations.pop(job_id, None)
         warm = self._engine.pool.warm
         self._last_warm = warm

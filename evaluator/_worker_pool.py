@@ -462,7 +462,7 @@ class WorkerPool:
         timeout_ms = request.timeout_ms or self.settings.default_timeout_ms
         job = _Job(
             next(self._ids),
-            request.__pydantic_serializer__.to_json(request),
+            _wire.encode_request(request),
             timeout_ms / 1000,
             loop.create_future(),
             loop.time(),

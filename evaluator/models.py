@@ -385,6 +385,12 @@ class EvaluationResult(BaseModel):
     fetches: list[FetchRecord] = Field(
         default_factory=list, description="One entry per `fetch` call."
     )
+    output_truncated: bool = Field(
+        False,
+        description="Whether the answer passed `JSEVAL_MAX_OUTPUT_BYTES` and lists were trimmed "
+        "from their ends (logs first, then fetches, store_ops, actions, timers); the outcome is "
+        "unchanged.",
+    )
     stats: Stats = Field(default_factory=Stats, description="Timing of this evaluation.")
 
     def __repr__(self) -> str:  # never the values: they are user data

@@ -14,12 +14,17 @@ import os
 from functools import cached_property
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["HOST_ONLY_SETTINGS", "Settings"]
 
 _MIB = 1024 * 1024
+# The smallest answer cap: room for an error's cut message and stack (16 + 64 KiB, up to six
+# bytes each once JSON-escaped) besides the fixed fields, so a failure always fits.
+MIN_OUTPUT_BYTES = 512 * 1024
+# What an answer holds besides its result (the fixed fields, `stats`, the flags).
+_OUTPUT_OVERHEAD = 4096
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
 SecretList = Annotated[tuple[SecretStr, ...], NoDecode]
@@ -56,6 +61,7 @@ class Settings(BaseSettings):
 
     # Output limits: how much one result may carry.
     max_result_bytes: int = Field(_MIB, ge=64)
+    max_output_bytes: int = Field(2 * _MIB, ge=MIN_OUTPUT_BYTES)
     max_log_entries: int = Field(1000, ge=0)
     max_log_bytes: int = Field(_MIB, ge=0)
     max_timers: int = Field(1000, ge=1)
@@ -94,9 +100,19 @@ class Settings(BaseSettings):
     master_key: SecretStr | None = None
     admin_keys: SecretList = ()
 
-    # Installed libraries (SPEC section 9): how often the API process looks for an install or
+    # Installed libraries: how often the API process looks for an install or
     # removal made elsewhere (another replica, `jseval library`); its own are applied at once.
     library_refresh_ms: int = Field(2000, ge=100, le=3_600_000)
+
+    @model_validator(mode="after")
+    def _result_fits_the_answer(self) -> Settings:
+        # A result within its own cap must fit in the answer (only a result past
+        # max_result_bytes fails as `limit`; the answer's cap only trims lists).
+        if self.max_output_bytes < self.max_result_bytes + _OUTPUT_OVERHEAD:
+            raise ValueError(
+                f"max_output_bytes must be at least max_result_bytes + {_OUTPUT_OVERHEAD}"
+            )
+        return self
 
     @field_validator(
         "fetch_allow", "fetch_deny", "cors_origins", "api_keys", "admin_keys", mode="before"
@@ -163,6 +179,7 @@ class Settings(BaseSettings):
             "max_request_bytes": self.max_request_bytes,
             "max_batch": self.max_batch,
             "max_result_bytes": self.max_result_bytes,
+            "max_output_bytes": self.max_output_bytes,
             "max_log_entries": self.max_log_entries,
             "max_log_bytes": self.max_log_bytes,
             "max_timers": self.max_timers,

@@ -9,7 +9,10 @@
 //
 // Levels are the method names for log/info/warn/error/debug/trace/table; the other methods log at
 // "log", except assert, which logs at "error" as browsers do. Past `max_log_entries` entries or
-// `max_log_bytes` of text, entries are dropped and `logs_truncated` is set; the code goes on.
+// `max_log_bytes` of text (SPEC: counted over `text`, so `console.log('%c', css)` costs only what
+// it prints), entries are dropped and `logs_truncated` is set; the code goes on. Arguments are
+// bounded too, by the answer's own cap (`max_output_bytes`, SPEC section 2): args past it could
+// never be returned, so they are never encoded.
 (function (boot) {
   "use strict";
   const {
@@ -25,6 +28,7 @@
   const config = boot.host.config;
   const limits = {
     __proto__: null, maxEntries: config.maxLogEntries, maxBytes: config.maxLogBytes,
+    maxArgBytes: config.maxOutputBytes,
   };
   const state = {
     __proto__: null, entries: 0, textBytes: 0, argBytes: 0, truncated: false, indent: 0,
@@ -41,7 +45,7 @@
   function encodeArgs(args) {
     let out = "";
     for (let i = 0; i < args.length; i++) {
-      const budget = limits.maxBytes - state.argBytes;
+      const budget = limits.maxArgBytes - state.argBytes;
       let text;
       try {
         text = encode(args[i], {
@@ -59,15 +63,16 @@
   }
 
   // Whether an entry for `args` may still fit, checked before anything is formatted: once logs
-  // are truncated nothing more is recorded, and a string argument longer than the bytes left
-  // (a UTF-16 unit is at least one UTF-8 byte) cannot fit, so it is never flattened or copied.
+  // are truncated nothing more is recorded, and string arguments longer than the argument bytes
+  // left (every string argument is encoded in `args`; a UTF-16 unit is at least one UTF-8 byte)
+  // cannot fit, so they are never flattened or copied. The text is checked once formatted.
   function mayFit(args) {
     if (state.truncated) return false;
     let length = 0;
     for (let i = 0; i < args.length; i++) {
       if (typeof args[i] === "string") length += args[i].length;
     }
-    if (state.textBytes + length > limits.maxBytes) {
+    if (state.argBytes + length > limits.maxArgBytes) {
       state.truncated = true;
       return false;
     }

@@ -1,6 +1,7 @@
 // shims/core/08_encode.js: JavaScript values to JSON text, by the result's rules.
 // Exposes: `encode(value, options)` -> JSON text; `resultType(value)`; `EncodeFailure` (internal,
-//          never seen by user code); `isError`, `isMap`, `isSet`, `isDate`, brand checks.
+//          never seen by user code); `isError`, `isMap`, `isSet`, `isDate`, brand checks;
+//          `cutText(text, maxBytes)` (a string cut to a UTF-8 size, ending with "…").
 // Hides:   nothing global. User code runs only where JSON.stringify would run it (toJSON,
 //          getters, Proxy traps), always inside the evaluation's budget.
 // Needs:   00_primordials, 05_host.
@@ -21,8 +22,9 @@
     NumberPrototypeValueOf, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype,
     ObjectPrototypeIsPrototypeOf, RangeError, RegExpPrototypeGetSource, SetPrototype,
     SetPrototypeAdd, SetPrototypeDelete,
-    SetPrototypeForEach, SetPrototypeGetSize, SetPrototypeHas, String, StringPrototypeToWellFormed,
-    StringPrototypeValueOf, Set, SymbolPrototypeToString, listPush, newList,
+    SetPrototypeForEach, SetPrototypeGetSize, SetPrototypeHas, String, StringPrototypeCharCodeAt,
+    StringPrototypeSlice, StringPrototypeToWellFormed, StringPrototypeValueOf, Set,
+    SymbolPrototypeToString, listPush, newList,
   } = boot.primordials;
 
   // An internal failure of encoding; `kind` is an error kind. The fields are declared, so the
@@ -333,9 +335,41 @@
     }
   }
 
+  // `text` if its UTF-8 form fits in `maxBytes`, else its longest prefix that fits with "…"
+  // (3 bytes) after it, a surrogate pair never split. Only the first `maxBytes` units are read
+  // (a unit is at least one byte), so the cost is the cap's, never the string's: an error
+  // message of 200 million characters once made the runtime's JSON.stringify abort V8.
+  function cutText(text, maxBytes) {
+    if (text.length * 3 <= maxBytes) return text;
+    const head = text.length > maxBytes ? StringPrototypeSlice(text, 0, maxBytes) : text;
+    const room = maxBytes - 3;
+    let bytes = 0;
+    let fitting = 0; // units of `head` that fit in `room`
+    let i = 0;
+    while (i < head.length) {
+      const c = StringPrototypeCharCodeAt(head, i);
+      let units = 1;
+      let size;
+      if (c < 0x80) size = 1;
+      else if (c < 0x800) size = 2;
+      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < head.length &&
+          (StringPrototypeCharCodeAt(head, i + 1) & 0xfc00) === 0xdc00) {
+        size = 4;
+        units = 2;
+      } else size = 3;
+      bytes += size;
+      i += units;
+      if (bytes <= room) fitting = i;
+      else if (bytes > maxBytes) break;
+    }
+    if (head === text && bytes <= maxBytes) return text;
+    return StringPrototypeSlice(head, 0, fitting) + "…";
+  }
+
   return {
     __proto__: null, encode, resultType, EncodeFailure, classify, isError, isMap, isSet, isDate,
     brand,
     quote,
+    cutText,
   };
 });

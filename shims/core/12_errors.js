@@ -6,6 +6,8 @@
 //          the current call, for console.trace);
 // Hides:   the frame filter. Frames of the runtime (sourceURL jseval:runtime) are dropped; frames of
 //          the user's code (sourceURL <code>) are kept with line numbers made relative to `code`.
+//          Caps (SPEC section 2): `message` is cut at 16 KiB, `stack` at 64 KiB and `name` at
+//          1 KiB (UTF-8, ending with "…"), before anything is copied out of the isolate.
 // Needs:   00_primordials, 05_host, 08_encode.
 // Load:    lazy (first error to describe).
 (function (boot) {
@@ -16,7 +18,11 @@
     StringPrototypeStartsWith, listPush, newList, stringSplit,
   } = boot.primordials;
   const { jsonString } = boot.host;
-  const { encode, isError } = boot.encode;
+  const { cutText, encode, isError } = boot.encode;
+
+  const MAX_MESSAGE_BYTES = 16384;
+  const MAX_STACK_BYTES = 65536;
+  const MAX_NAME_BYTES = 1024;
 
   const SOURCE = "<code>:";
   const config = boot.host.config; // lineOffset: wrapper lines before the user's code
@@ -88,24 +94,30 @@
     let message;
     let stack;
     if (isError(value)) {
-      name = safeRead(() => value.name, "Error");
-      message = safeRead(() => value.message, "");
-      try {
-        stack = value.stack;
-      } catch {
-        stack = undefined;
+      name = cutText(safeRead(() => value.name, "Error"), MAX_NAME_BYTES);
+      const fullMessage = safeRead(() => value.message, "");
+      message = cutText(fullMessage, MAX_MESSAGE_BYTES);
+      // V8 writes the stack, on first read, with the whole message in its first line: for a
+      // message past the cap that is a copy of it (hundreds of MB). Its frames are given up.
+      if (message === fullMessage) {
+        try {
+          stack = value.stack;
+        } catch {
+          stack = undefined;
+        }
       }
     } else {
       name = "Error";
       if (typeof value === "string") {
-        message = value;
+        message = cutText(value, MAX_MESSAGE_BYTES);
       } else {
         try {
-          message = encode(value, {
-            maxBytes: 65536, onCycle: "mark", onThrow: "mark", root: "the thrown value",
-          });
+          message = cutText(encode(value, {
+            maxBytes: MAX_STACK_BYTES, onCycle: "mark", onThrow: "mark", root: "the thrown value",
+          }), MAX_MESSAGE_BYTES);
         } catch {
-          message = safeRead(() => value, "a value that cannot be shown");
+          message = cutText(safeRead(() => value, "a value that cannot be shown"),
+            MAX_MESSAGE_BYTES);
         }
       }
     }
@@ -117,7 +129,8 @@
       message,
       line: position.line,
       column: position.column,
-      stack: frames.length === 0 ? header : header + "\n" + ArrayPrototypeJoin(frames, "\n"),
+      stack: cutText(frames.length === 0 ? header
+        : header + "\n" + ArrayPrototypeJoin(frames, "\n"), MAX_STACK_BYTES),
     };
   }
 

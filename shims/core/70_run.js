@@ -102,9 +102,19 @@
     return undefined;
   }
 
+  // Whether `value` has `proto` on its chain. A thrown or returned Proxy may have a
+  // getPrototypeOf trap that throws: that answers false here, never escapes into the op.
+  function inherits(proto, value) {
+    try {
+      return ObjectPrototypeIsPrototypeOf(proto, value);
+    } catch {
+      return false;
+    }
+  }
+
   function isCompileError(error) {
     // A SyntaxError with no frame in the user's code came from compiling it (top-level return).
-    if (!ObjectPrototypeIsPrototypeOf(SyntaxErrorPrototype, error)) return false;
+    if (!inherits(SyntaxErrorPrototype, error)) return false;
     let stack;
     try {
       stack = error.stack;
@@ -135,8 +145,7 @@
         settleError(error);
         return;
       }
-      if (value !== null && typeof value === "object" &&
-          ObjectPrototypeIsPrototypeOf(PromisePrototype, value)) {
+      if (value !== null && typeof value === "object" && inherits(PromisePrototype, value)) {
         state.errorName = "Error";
         settleError(PROMISE_IN_FIELD);
         return;
@@ -161,6 +170,7 @@
     config.maxLogBytes = limits.max_log_bytes;
     config.maxTimers = limits.max_timers;
     config.maxResultBytes = limits.max_result_bytes;
+    config.maxOutputBytes = limits.max_output_bytes;
     config.memoryBytes = limits.memory_bytes;
     config.limits = host.plain(limits);
     config.cryptoKey = message.crypto_key;

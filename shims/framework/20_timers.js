@@ -4,7 +4,7 @@
 //          `dueCount()`, `count()`, `pendingJson()` for the host.
 // Hides:   the timer table (internal id -> timer) and the interval keys (key -> internal id).
 // Needs:   00_primordials, 05_host (config: maxTimers, maxResultBytes), 15_clock, 18_framework;
-//          70_run and 16_promises at call time.
+//          70_run, 16_promises and 08_encode (a long key) at call time.
 // Load:    lazy (first timer function).
 //
 // As Appsmith's overrides (workers/Evaluation/fns/overrides/interval.ts, timeout.ts) over a
@@ -33,6 +33,8 @@
     __proto__: null, nextId: 1, seq: 0, maxTimers: boot.host.config.maxTimers,
     maxKeyBytes: boot.host.config.maxResultBytes, dirty: false,
   };
+
+  const MAX_KEY_ECHO_BYTES = 1024;
 
   // WebIDL `long` (ToNumber, then ToInt32): a timer id, or a delay before HTML clamps it.
   function toLong(value) {
@@ -68,6 +70,8 @@
 
   // A custom interval key as `timers.pending[].id` shows it: JSON by the result rules, written
   // once, when the interval is registered (a key is any value; a cycle is marked, not refused).
+  // A string key is echoed cut at 1 KiB (SPEC: an answer is bounded; every reply repeats the
+  // pending list, so 1,000 keys of 1 MiB would copy 1 GB out per change).
   function keyJson(key) {
     if (typeof key === "number") return jsonNumber(key);
     if (typeof key === "string") {
@@ -75,7 +79,8 @@
         throw new TypeError("cannot copy the interval id: it is larger than " +
           state.maxKeyBytes + " bytes");
       }
-      return jsonString(key);
+      return jsonString(key.length * 3 <= MAX_KEY_ECHO_BYTES ? key
+        : boot.encode.cutText(key, MAX_KEY_ECHO_BYTES));
     }
     return copyText(key, "the interval id", state.maxKeyBytes, true);
   }

@@ -19,6 +19,7 @@ HTTP adds nothing (stdout of this process, stack probes that need thousands of c
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -56,6 +57,7 @@ HOST_MARKERS = [
 # assert_well_formed checks that.)
 
 FOLLOW_UP = {"code": "[1, 2, 3].map((x) => x * 2)"}
+_JSON = {"Content-Type": "application/json"}
 
 
 def rss_mb(pid: int) -> float:
@@ -139,8 +141,11 @@ class RedTeamService:
         pids = getattr(self.service, "worker_pids", None)
         return list(pids()) if pids is not None else []
 
-    def post(self, body: dict[str, Any]) -> httpx.Response:
-        return self.client.post("/v1/evaluate", json=body)
+    def post(self, body: dict[str, Any], path: str = "/v1/evaluate") -> httpx.Response:
+        # ASCII-escaped JSON, as a browser's JSON.stringify would send a lone surrogate (httpx's
+        # own `json=` writes raw UTF-8, which cannot hold one).
+        content = json.dumps(body).encode()
+        return self.client.post(path, content=content, headers=_JSON)
 
 
 def _red_team_settings(origin_port: int) -> Settings:
