@@ -1,7 +1,9 @@
 // shims/memory/55_memory.js: ArrayBuffer memory counted against `memory_mb`.
 // Exposes: the wrapped ArrayBuffer and TypedArray constructors (installed as the globals and as
 //          each prototype's `constructor`), `newUint8Array(n)`,
-//          `copyArrayBuffer(buffer)`, `typedArrayConstructor(name)`, `detach(buffer)`, `used()`.
+//          `copyArrayBuffer(buffer)`, `typedArrayConstructor(name)`, `detach(buffer)`, `used()`,
+//          `chargeObject(object, bytes, what)` (memory another object holds outside the heap,
+//          58_offheap: charged now, credited back when the object is collected).
 // Hides:   the intrinsic constructors (unreachable once wrapped) and the byte counter.
 // Needs:   00_primordials, 05_host (config: memoryBytes).
 // Load:    eager. It patches intrinsics shared by the whole isolate (prototype methods, the
@@ -46,14 +48,20 @@
     return state.used;
   }
 
-  function charge(bytes) {
+  function charge(bytes, what) {
     if (!(bytes > 0)) return;
     const budget = boot.host.config.memoryBytes;
     if (!(state.used + bytes <= budget)) {
-      abort("memory", "ArrayBuffer allocation of " + bytes + " bytes would exceed the memory " +
-        "budget of " + budget + " bytes", RangeError);
+      abort("memory", (what === undefined ? "ArrayBuffer allocation" : what) + " of " + bytes +
+        " bytes would exceed the memory budget of " + budget + " bytes", RangeError);
     }
     state.used += bytes;
+  }
+
+  // Charge `bytes` that `object` holds outside V8's heap; credited back once it is collected.
+  function chargeObject(object, bytes, what) {
+    charge(bytes, what);
+    FinalizationRegistryPrototypeRegister(registry, object, bytes);
   }
 
   // Mark `buffer` as paid for (charging it now unless `prepaid`); credit it back when collected.
@@ -289,6 +297,6 @@
 
   return {
     __proto__: null, ArrayBuffer, typed: wrapped, used, newUint8Array,
-    copyArrayBuffer, typedArrayConstructor, detach, charge,
+    copyArrayBuffer, typedArrayConstructor, detach, charge, chargeObject,
   };
 });
