@@ -2,12 +2,12 @@
 counts for it (shims/memory/58_offheap.js).
 
 For each kind, a fresh process keeps N objects in a bare isolate (V8, no jseval runtime) and
-reports the RSS growth per object (ICU state plus the small JS wrapper), then keeps N objects in
-a jseval sandbox and reports V8's heap growth per object once the evaluation is over: what the
-heap limit counts (the wrapper plus the ballast the runtime ties to it). A ratio heap/RSS near or
-above 1 means the heap limit (memory_mb) sees at least what the process really holds. Also: how
-long one synchronous loop of garbage formatters takes with and without the runtime. Figures vary
-by +-20% between runs; never asserted in tests.
+reports the RSS growth per object (ICU state plus the small JS wrapper); then a jseval evaluation
+keeps such objects until its 64 MiB budget ends it, which gives what the runtime charges per
+object (`-`: not charged, the heap limit alone applies). A ratio charged/RSS near or above 1
+means memory_mb sees at least what the process really holds. Also: how long one synchronous loop
+of garbage formatters takes with and without the runtime. Figures vary by +-20% between runs;
+never asserted in tests.
 """
 
 from __future__ import annotations
@@ -60,27 +60,18 @@ def _run(script: str, *args: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-_HEAP = """
-import json, sys, time
-from evaluator import Settings
-from evaluator._engine import start_message
-from evaluator.models import EvaluationRequest
-from evaluator._sandbox import Sandbox
-n, expr = int(sys.argv[1]), sys.argv[2]
-setup = "globalThis.SEG = new Intl.Segmenter('en', {granularity: 'word'}); globalThis.keep = []; "
-def used(count):
-    # One sandbox, as an evaluation gets it; its heap read once the evaluation is over.
-    sandbox = Sandbox()
-    code = setup + "for (let i = 0; i < %d; i++) keep.push(%s); keep.length" % (count, expr)
-    request = EvaluationRequest(code=code, memory_mb=512, timeout_ms=60000)
-    outcome = sandbox.run(start_message(request, Settings(), 512 << 20), time.monotonic() + 60,
-                          512 << 20)
-    assert outcome.ok, outcome.failure
-    heap = sandbox._isolate.heap_used_bytes()
-    sandbox.close()
-    return heap
-base = used(0)
-print(json.dumps({"heap_per_object": (used(n) - base) / n}))
+_CHARGED = """
+import json, sys
+from evaluator import Evaluator
+expr = sys.argv[1]
+# Kept until the 64 MiB budget ends the evaluation; the count logged last is how many fit.
+code = ("const SEG = new Intl.Segmenter('en', {granularity: 'word'}); const keep = []; "
+        "for (let i = 1; i < 1e6; i++) { keep.push(%s); if (i %% 100 === 0) console.log(i) }"
+        % expr)
+with Evaluator(pool_size=0) as ev:
+    r = ev.evaluate({"code": code, "memory_mb": 64, "timeout_ms": 30000})
+    kept = int(r.logs[-1].text) if r.logs and not r.ok else 0
+    print(json.dumps({"kept_in_64_mib": kept}))
 """
 
 _LOOP = """
@@ -116,14 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--objects", type=int, default=5000, help="objects kept per kind")
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated kinds")
     args = parser.parse_args(argv)
-    print(f"{'kind':20s} {'RSS/object, plain V8':>21s} {'heap/object, jseval':>20s} "
-          f"{'heap/RSS':>9s}")
+    print(f"{'kind':20s} {'RSS/object, plain V8':>21s} {'kept in 64 MiB':>15s} "
+          f"{'charged/object':>15s} {'charged/RSS':>12s}")
     for kind in args.kinds.split(","):
         expr = KINDS[kind]
         rss = _run(_PLAIN, str(args.objects), expr)["rss_per_object"]
-        heap = _run(_HEAP, str(args.objects), expr)["heap_per_object"]
-        print(f"{kind:20s} {rss / 1024:17.1f} KiB {heap / 1024:16.1f} KiB "
-              f"{heap / rss if rss > 0 else float('inf'):8.2f}x")
+        kept = _run(_CHARGED, expr)["kept_in_64_mib"]
+        charged = 64 * 1024 * 1024 / kept if kept else 0.0
+        print(f"{kind:20s} {rss / 1024:17.1f} KiB {kept or '-':>15} "
+              f"{charged / 1024:11.1f} KiB {charged / rss if rss > 0 else 0.0:11.2f}x")
     plain = _run(_LOOP_PLAIN, "2000")["ms"]
     ours = _run(_LOOP, "2000")
     print(f"\n2000 garbage DateTimeFormats in one synchronous loop: plain V8 {plain:.0f} ms, "
