@@ -5,8 +5,8 @@ share counters or collide on registration. Gauges of the service (queue depth, w
 workers) and its count of cancelled evaluations are read from `service.stats()` at scrape time
 rather than kept up to date on every request, so the request path pays nothing for them.
 
-Label values are bounded sets (error kinds, "ok"/"error", HTTP status codes): nothing from
-a request or a result ever becomes a label.
+Label values are bounded sets (error kinds, "ok"/"error", HTTP status codes, the reasons and
+fatal signals of worker deaths): nothing from a request or a result ever becomes a label.
 """
 
 from __future__ import annotations
@@ -56,6 +56,20 @@ class _ServiceCollector(Collector):
             "jseval_evaluations_cancelled",
             "Evaluations cancelled because their HTTP client disconnected (queued or running).",
             value=stats.cancelled,
+        )
+        crashes = CounterMetricFamily(
+            "jseval_worker_crashes",
+            "Worker processes that died or were killed, by reason (crash, start, memory, "
+            "timeout) and signal (the fatal signal's name, other, or none for an exit status).",
+            labels=["reason", "signal"],
+        )
+        for reason, signal, count in stats.worker_crashes:
+            crashes.add_metric([reason, signal], count)
+        yield crashes
+        yield CounterMetricFamily(
+            "jseval_evaluations_rerun",
+            "Evaluations run again because the worker process running them died.",
+            value=stats.evaluations_rerun,
         )
 
 

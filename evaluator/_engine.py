@@ -11,10 +11,11 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from evaluator._cancellation import Cancellation
+from evaluator._first_use import announce_first_use
 from evaluator._output_cap import OutputLimits
 from evaluator._result import assemble, failed_result
 from evaluator._sandbox import RunOutcome, SandboxConfig
@@ -106,11 +107,14 @@ class Engine:
         request: EvaluationRequest,
         queue_ms: float = 0.0,
         cancellation: Cancellation | None = None,
+        on_outbound: Callable[[], None] | None = None,
     ) -> EvaluationResult:
         """Evaluate `request` (already checked against the settings) and return its result.
 
         `cancellation`, when cancelled (from any thread), stops the evaluation at once; the
-        result is then a failure for nobody (see evaluator/_cancellation.py).
+        result is then a failure for nobody (see evaluator/_cancellation.py). `on_outbound` is
+        called once, before the evaluation's first request reaches a host capability (a worker
+        tells its supervisor: such an evaluation is never run twice).
         """
         settings = self.settings
         started = time.monotonic()
@@ -132,12 +136,15 @@ class Engine:
             self.pool.discard(sandbox)
             return failed_result(_CANCELLED, (time.monotonic() - started) * 1000, queue_ms)
         offer = self.libraries.offer()  # this evaluation's libraries, whatever changes next
+        capabilities: Sequence[HostCapability] = self.capabilities
+        if on_outbound is not None:
+            capabilities = announce_first_use(capabilities, on_outbound)
         try:
             outcome = sandbox.run(
                 start_message(request, settings, memory_bytes, offer.installed_specs()),
                 deadline,
                 memory_bytes,
-                self.capabilities,
+                capabilities,
                 texts=offer,
             )
         except Exception as exc:

@@ -52,6 +52,10 @@ class ServiceStats:
     workers_alive: int
     workers_total: int
     cancelled: int = 0  # evaluations cancelled since start (their caller went away)
+    # (reason, signal, count) per kind of worker death since start (WorkerPool only).
+    worker_crashes: tuple[tuple[str, str, int], ...] = ()
+    # Evaluations run again after their worker died under them.
+    evaluations_rerun: int = 0
 
 
 @runtime_checkable

@@ -38,6 +38,7 @@ __all__ = [
     "EVAL",
     "HEADER",
     "LIBRARIES",
+    "OUTBOUND",
     "READY",
     "RECYCLE",
     "RESULT",
@@ -65,6 +66,7 @@ READY: Final = 10  # the pool is warm; count: warm sandboxes
 RESULT: Final = 11  # payload: the EvaluationResult (or CHECK answer) JSON; count: warm sandboxes
 STATUS: Final = 12  # count: warm sandboxes (sent when it changes while idle)
 RECYCLE: Final = 13  # an isolate will not stop: replace me once my evaluations are done
+OUTBOUND: Final = 14  # the job asked a host capability for something: never run it again
 
 
 def frame(

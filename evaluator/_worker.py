@@ -15,14 +15,14 @@ What the worker does to be a good citizen of the supervisor:
   of the kernel's OOM killer picking a process. The supervisor's RSS watch is the other layer.
 
 Protocol (see `_wire.py`): the first frame is SETTINGS (the settings as JSON), the second
-LIBRARIES (the installed libraries, SPEC section 9); the worker warms its pool and answers READY;
-then EVAL frames, each answered by one RESULT; CANCEL stops an evaluation (its RESULT then comes
-at once); LIBRARIES again whenever the set changes (applied at once, in frame order: evaluations
-that arrive after it see it); CHECK, the install check of a bundle, answered by one RESULT;
-SHUTDOWN lets the running evaluations finish, closes the pool and exits 0. The supervisor sends
-at most `worker_concurrency` evaluations and checks at once, so the thread pool never queues.
-The worker never opens the data store: the supervisor reads it and hands over the libraries'
-sources.
+LIBRARIES (the installed libraries); the worker warms its pool and answers READY; then EVAL
+frames, each answered by one RESULT (and, before its first request to a host capability, one
+OUTBOUND); CANCEL stops an evaluation (its RESULT then comes at once); LIBRARIES again whenever
+the set changes (applied at once, in frame order: evaluations that arrive after it see it);
+CHECK, the install check of a bundle, answered by one RESULT; SHUTDOWN lets the running
+evaluations finish, closes the pool and exits 0. The supervisor sends at most
+`worker_concurrency` evaluations and checks at once, so the thread pool never queues. The worker
+never opens the data store: the supervisor reads it and hands over the libraries' sources.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import orjson
 
@@ -60,6 +61,20 @@ _PR_SET_PDEATHSIG = 1
 _WARM_TIMEOUT_S = 30.0
 _STATUS_INTERVAL_S = 0.2
 _MIB = 1024 * 1024
+
+
+def _find_malloc_trim() -> Any:
+    """glibc's malloc_trim, or None (another libc, or none found)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+_malloc_trim = _find_malloc_trim()
 
 
 def data_limit_bytes(settings: Settings, baseline_bytes: int) -> int:
@@ -141,6 +156,9 @@ class Worker:
         self._last_warm = -1
         # job id -> its cancel switch, from its EVAL frame until its RESULT is sent
         self._cancellations: dict[int, Cancellation] = {}
+        self._busy_lock = threading.Lock()
+        self._running = 0
+        self._freed_since_trim = False
 
     def send(self, kind: int, job_id: int = 0, payload: bytes = b"", count: int = 0) -> None:
         data = _wire.frame(kind, job_id, payload, 0.0, count)
@@ -182,14 +200,41 @@ class Worker:
                     self.send(_wire.STATUS, count=warm)
                 except OSError:
                     return
+            self._trim_when_idle()
+
+    def _trim_when_idle(self) -> None:
+        """Once idle after work, hand freed heap back to the OS: glibc keeps what isolates and
+        ICU freed in its arenas, and the supervisor replaces an idle worker whose RSS stays
+        high (`worker_idle_rss_mb`); this is what keeps a healthy one under it."""
+        with self._busy_lock:
+            if self._running or not self._freed_since_trim:
+                return
+            self._freed_since_trim = False
+        if _malloc_trim is not None:
+            _malloc_trim(0)
 
     def _evaluate(
+        self, job_id: int, payload: bytes, queue_ms: float, cancellation: Cancellation
+    ) -> None:
+        with self._busy_lock:
+            self._running += 1
+        try:
+            self._evaluate_one(job_id, payload, queue_ms, cancellation)
+        finally:
+            with self._busy_lock:
+                self._running -= 1
+                self._freed_since_trim = True
+
+    def _evaluate_one(
         self, job_id: int, payload: bytes, queue_ms: float, cancellation: Cancellation
     ) -> None:
         started = time.monotonic()
         try:
             request = _wire.decode_request(payload)
-            result = self._engine.run(request, queue_ms, cancellation)
+            result = self._engine.run(
+                request, queue_ms, cancellation,
+                on_outbound=lambda: self._announce_outbound(job_id),
+            )
             data = result.__pydantic_serializer__.to_json(result)
         except Exception as exc:  # top-level boundary: kind internal, never a crash
             # The type only: a message (a pydantic error, say) may quote the request.
@@ -207,7 +252,7 @@ class Worker:
             return
 
     def _check(self, job_id: int, payload: bytes) -> None:
-        """The install check of a bundle (SPEC section 9), against the libraries offered now."""
+        """The install check of a bundle, against the libraries offered now."""
         try:
             body = orjson.loads(payload)
             version = body.get("version")
@@ -240,6 +285,11 @@ class Worker:
             logger.error("a LIBRARIES frame was not valid: %s", type(exc).__name__)
             return
         self._engine.libraries.set_installed(libraries)
+
+    def _announce_outbound(self, job_id: int) -> None:
+        # Sent (sendall, under the send lock) before the capability gets the request: the
+        # supervisor has the frame before anything can leave, even if we die right after.
+        self.send(_wire.OUTBOUND, job_id)
 
     def serve(self) -> None:
         """Read frames until SHUTDOWN or end-of-file."""

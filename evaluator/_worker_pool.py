@@ -10,16 +10,29 @@ evaluations on threads; this module admits, queues, dispatches and answers for t
 - **Dispatch.** One FIFO queue; the head goes to the worker with the fewest evaluations running
   (ties: more warm sandboxes, then the least recently used), whenever any worker has a free slot.
   Nothing waits while a slot is free.
-- **Containment.** A worker is killed (SIGKILL) and replaced when it dies by itself (its
-  evaluations answer kind `internal`), when its RSS passes `worker_max_rss_mb` (read from /proc
-  every 25 ms; kind `memory`), or when an evaluation outlives its budget plus
-  `hard_deadline_grace_ms` (that one answers `timeout`, the others running there `internal`).
-  The in-process deadline normally ends an evaluation long before: the hard deadline is for
-  JavaScript stuck where V8 cannot terminate it (one long builtin call).
+- **Containment.** A worker is killed (SIGKILL) and replaced when it dies by itself, when its
+  RSS passes `worker_max_rss_mb` (read from /proc every 25 ms), or when an evaluation outlives
+  its budget plus `hard_deadline_grace_ms` (that one answers `timeout`). The in-process deadline
+  normally ends an evaluation long before: the hard deadline is for JavaScript stuck where V8
+  cannot terminate it (one long builtin call). An idle worker whose RSS stays past
+  `worker_idle_rss_mb` once its evaluations ended (memory V8 or ICU did not give back) is
+  replaced too. Replacements of a slot whose workers keep dying wait longer each time
+  (`_worker_deaths.py`), and each death is one log line and one count in the metrics.
+- **Innocent neighbours.** A worker that dies takes every evaluation on it, but only one ran the
+  fatal code. A V8 abort says neither which isolate nor which thread, so the supervisor finds
+  out by running again, each alone on an otherwise idle worker ("quarantine"), the evaluations
+  that made no outbound request (`OUTBOUND` frame: those could repeat a POST): the culprit kills
+  its worker again, alone, and answers `internal` (or `memory`, for the RSS limit); the others
+  answer as if nothing had happened. An evaluation that was alone on its worker is the culprit
+  at once, and none runs more than twice. Evaluations beside one killed for its hard deadline
+  are known innocent and simply run again. Why not a per-job progress marker instead: with
+  `worker_concurrency` isolates running JavaScript at the same instant, "which job was running"
+  has several answers; only running alone has one.
 - **Cancellation.** Cancelling the task awaiting `evaluate()` (the API does when its client
   disconnects) cancels the job's future: a queued job is dropped; a running one gets a CANCEL
   frame, and its worker's slot is free when the worker answers (at once: the sandbox is
-  stopped), or the worker is replaced if it does not within `hard_deadline_grace_ms`.
+  stopped), or the worker is replaced if it does not within `hard_deadline_grace_ms`. A
+  cancelled job is never run again.
 - **Wire.** One Unix socket per worker, length-prefixed frames (`_wire.py`) read by an asyncio
   protocol: no reader thread, no pickles. The request goes as its JSON, the result comes back as
   the JSON the worker's engine produced.
@@ -54,6 +67,7 @@ import orjson
 from evaluator import _wire
 from evaluator._result import failed_result
 from evaluator._service import ServiceStats
+from evaluator._worker_deaths import DeathReason, WorkerDeaths, exit_description
 from evaluator.capabilities.libraries import (
     InstalledLibrary,
     LibraryRefused,
@@ -79,11 +93,14 @@ _MIB = 1024 * 1024
 _RSS_CHECK_S = 0.025
 _START_TIMEOUT_S = 60.0
 _STOP_TIMEOUT_S = 3.0
-_RESPAWN_BACKOFF_MAX_S = 5.0
+# An idle worker past `worker_idle_rss_mb` this long (RSS checks in a row) is replaced.
+_IDLE_HIGH_CHECKS = 40
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 Reason = Literal["crash", "memory", "timeout", "shutdown", "recycle"]
+# Runs of one evaluation at most: its own, and once more when its worker died under it.
+_MAX_RUNS = 2
 
 
 class _Job:
@@ -96,9 +113,11 @@ class _Job:
         "future",
         "id",
         "kind",
+        "outbound",
         "overdue",
         "payload",
         "queued_at",
+        "runs",
         "timeout_s",
         "worker",
     )
@@ -122,6 +141,15 @@ class _Job:
         self.worker: _Worker | None = None
         self.deadline: asyncio.TimerHandle | None = None
         self.overdue = False
+        self.outbound = False  # it asked a host capability for something: never run again
+        self.runs = 0
+
+    def answer(self, payload: bytes) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+        self.payload = b""
+        if not self.future.done():
+            self.future.set_result(payload)
 
 
 class _Protocol(asyncio.Protocol):
@@ -185,8 +213,13 @@ class _Worker:
         self.warm = 0
         self.last_used = 0
         self.kill_reason: Reason | None = None
+        self.kill_detail = ""
         self.ready = asyncio.get_running_loop().create_future()
         self.spawned_at = asyncio.get_running_loop().time()
+        self.exclusive = False  # running one evaluation in quarantine: nothing else is sent
+        self.reserved = False  # left to drain, so that it can run one in quarantine
+        self.evaluated = 0  # evaluations answered since it started
+        self.idle_high = 0  # RSS checks in a row that found it idle past worker_idle_rss_mb
 
     def send(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -217,6 +250,9 @@ def _failure_json(failure: EvaluationFailed, job: _Job, now: float) -> bytes:
 
 
 _CRASHED = SandboxFailure("the worker process running the evaluation stopped unexpectedly")
+_CULPRIT = SandboxFailure(
+    "the evaluation stopped the worker process running it, again when run alone"
+)
 _COLLATERAL = SandboxFailure("the worker process running the evaluation was restarted")
 _SHUT_DOWN = SandboxFailure("the service shut down before the evaluation ended")
 _RSS_EXCEEDED = MemoryLimitExceeded(
@@ -276,19 +312,25 @@ class WorkerPool:
         self.settings = settings
         self._slots: list[_Worker | None] = [None] * settings.workers
         self._queue: collections.deque[_Job] = collections.deque()
+        # Evaluations to run again, each alone on a worker, after theirs died under them.
+        self._quarantine: collections.deque[_Job] = collections.deque()
         self._ids = itertools.count(1)
         self._uses = itertools.count(1)
         self._started = False
         self._draining = False
         self._closed = False
-        self._failures = [0] * settings.workers  # consecutive deaths before READY, per slot
+        self._deaths = WorkerDeaths(settings.workers)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._monitor: asyncio.Task[None] | None = None
         self._settings_json = settings.for_workers()  # no key, no master key, no database
         self._libraries_frame = _wire.frame(_wire.LIBRARIES, payload=_wire.encode_libraries(()))
         self._grace_s = settings.hard_deadline_grace_ms / 1000
+        self._idle_rss_limit = settings.idle_rss_limit_mb * _MIB
         self.restarts = 0
+        self.reruns = 0
         self.cancelled = 0
+        # For tests: the wait chosen before each replacement, in order.
+        self.respawn_waits: list[float] = []
 
     # -- the EvaluationService protocol -----------------------------------------------------
 
@@ -323,13 +365,18 @@ class WorkerPool:
     def stats(self) -> ServiceStats:
         live = [w for w in self._slots if w is not None and w.state == "ready"]
         return ServiceStats(
-            queued=sum(1 for job in self._queue if not job.future.done()),
+            queued=sum(1 for job in self._queue if not job.future.done())
+            + sum(1 for job in self._quarantine if not job.future.done()),
             running=sum(len(w.inflight) for w in self._slots if w is not None),
             capacity=len(self._slots) * self.settings.worker_concurrency,
             warm_sandboxes=sum(w.warm for w in live),
             workers_alive=len(live),
             workers_total=len(self._slots),
             cancelled=self.cancelled,
+            worker_crashes=tuple(
+                (reason, sig, n) for (reason, sig), n in sorted(self._deaths.counts.items())
+            ),
+            evaluations_rerun=self.reruns,
         )
 
     async def evaluate(self, request: EvaluationRequest) -> EvaluationResult:
@@ -354,6 +401,10 @@ class WorkerPool:
         while self._busy() and loop.time() < deadline:
             await asyncio.sleep(0.01)
         self._closed = True
+        now = loop.time()
+        while self._quarantine:  # admitted and run once already: answered, not refused
+            job = self._quarantine.popleft()
+            job.answer(_failure_json(_SHUT_DOWN, job, now))
         while self._queue:
             job = self._queue.popleft()
             if not job.future.done():
@@ -435,17 +486,36 @@ class WorkerPool:
             if w is not None and w.state != "retired" and (w.inflight or not running)
         ]
 
+    def quarantine_pids(self) -> list[int]:
+        """The pids of the workers running an evaluation alone, in quarantine (for tests)."""
+        return [
+            w.pid
+            for w in self._slots
+            if w is not None and w.state != "retired" and w.exclusive and w.inflight
+        ]
+
     # -- admission and dispatch -------------------------------------------------------------
 
     def _busy(self) -> bool:
-        return bool(self._queue) or any(w is not None and w.inflight for w in self._slots)
+        return (
+            bool(self._queue)
+            or bool(self._quarantine)
+            or any(w is not None and w.inflight for w in self._slots)
+        )
+
+    def _open_for_work(self, worker: _Worker) -> bool:
+        return (
+            worker.state == "ready"
+            and not worker.exclusive
+            and not worker.reserved
+        )
 
     def _free_slots(self) -> int:
         concurrency = self.settings.worker_concurrency
         return sum(
             concurrency - len(w.inflight)
             for w in self._slots
-            if w is not None and w.state == "ready"
+            if w is not None and self._open_for_work(w)
         )
 
     def _admit(self, count: int) -> None:
@@ -483,7 +553,7 @@ class WorkerPool:
                 self._queue.remove(job)
             return
         if worker.state == "retired" or worker.inflight.get(job.id) is not job:
-            return
+            return  # waiting to run again: the queues skip a job whose future is done
         worker.send(_wire.frame(_wire.CANCEL, job.id))
         # Its slot is free once the worker answers; a worker that cannot stop it is replaced.
         if job.deadline is not None:
@@ -493,7 +563,9 @@ class WorkerPool:
         )
 
     def _pump(self) -> None:
-        """Hand queued evaluations, oldest first, to workers with a free slot."""
+        """Hand evaluations to workers: quarantined ones first, each to an idle worker alone,
+        then the queue, oldest first, to workers with a free slot."""
+        self._pump_quarantine()
         queue = self._queue
         while queue:
             job = queue[0]
@@ -506,12 +578,37 @@ class WorkerPool:
             queue.popleft()
             self._dispatch(worker, job)
 
+    def _pump_quarantine(self) -> None:
+        quarantine = self._quarantine
+        while quarantine:
+            job = quarantine[0]
+            if job.future.done():
+                quarantine.popleft()
+                continue
+            idle = [
+                w for w in self._slots
+                if w is not None and w.state == "ready" and not w.exclusive and not w.inflight
+            ]
+            if not idle:
+                # Stop sending new work to the least busy worker, so that it drains.
+                candidates = [w for w in self._slots if w is not None and self._open_for_work(w)]
+                if candidates and not any(w is not None and w.reserved for w in self._slots):
+                    min(candidates, key=lambda w: len(w.inflight)).reserved = True
+                return
+            worker = max(idle, key=lambda w: (w.reserved, w.spawned_at))
+            quarantine.popleft()
+            worker.reserved = False
+            worker.exclusive = True
+            self._dispatch(worker, job)
+
     def _pick(self) -> _Worker | None:
         best: _Worker | None = None
         best_key: tuple[int, int, int] | None = None
         concurrency = self.settings.worker_concurrency
         for worker in self._slots:
-            if worker is None or worker.state != "ready" or len(worker.inflight) >= concurrency:
+            if worker is None or not self._open_for_work(worker):
+                continue
+            if len(worker.inflight) >= concurrency:
                 continue
             key = (len(worker.inflight), -worker.warm, worker.last_used)
             if best_key is None or key < best_key:
@@ -523,13 +620,14 @@ class WorkerPool:
         now = loop.time()
         job.worker = worker
         job.dispatched_at = now
+        job.runs += 1
         worker.inflight[job.id] = job
         worker.last_used = next(self._uses)
         if worker.warm > 0:
             worker.warm -= 1  # it takes one now; its next report corrects the count
         queue_ms = (now - job.queued_at) * 1000
+        # The payload stays with the job until it is answered: it may have to run again.
         worker.send(_wire.frame(job.kind, job.id, job.payload, queue_ms))
-        job.payload = b""
         job.deadline = loop.call_at(now + job.timeout_s + self._grace_s, self._on_deadline, job)
 
     # -- frames from workers -----------------------------------------------------------------
@@ -542,24 +640,27 @@ class WorkerPool:
         worker.warm = count
         if kind == _wire.RESULT:
             job = worker.inflight.pop(job_id, None)
+            worker.evaluated += 1
             if job is not None:
-                if job.deadline is not None:
-                    job.deadline.cancel()
-                if not job.future.done():
-                    job.future.set_result(payload)
+                job.answer(payload)
+            if worker.exclusive and not worker.inflight:
+                worker.exclusive = False  # the quarantined evaluation is innocent
             if worker.state == "recycling" and not worker.inflight:
                 self._retire(worker, "recycle")
             self._pump()
+        elif kind == _wire.OUTBOUND:
+            job = worker.inflight.get(job_id)
+            if job is not None:
+                job.outbound = True
         elif kind == _wire.RECYCLE:
             # An isolate it discarded will not stop: no new work; replaced once it is idle.
-            logger.warning("worker %d (pid %d) asks to be replaced", worker.slot, worker.pid)
+            worker.kill_detail = "a discarded isolate would not stop"
             if worker.state == "ready":
                 worker.state = "recycling"
             if not worker.inflight:
                 self._retire(worker, "recycle")
         elif kind == _wire.READY:
             worker.state = "ready"
-            self._failures[worker.slot] = 0
             if not worker.ready.done():
                 worker.ready.set_result(None)
             logger.info(
@@ -580,14 +681,13 @@ class WorkerPool:
         if worker is None or worker.state == "retired" or worker.inflight.get(job.id) is not job:
             return  # answered already (a cancelled job stays in flight until its worker answers)
         job.overdue = True
-        logger.warning(
-            "job %d: no result %.0f ms past its budget; killing worker %d (pid %d)",
-            job.id, self._grace_s * 1000, worker.slot, worker.pid,
+        worker.kill_detail = (
+            f"job {job.id} ran {self._grace_s * 1000:.0f} ms past its budget without a result"
         )
         self._retire(worker, "timeout")
 
     def _retire(self, worker: _Worker, reason: Reason) -> None:
-        """Kill a worker (once), answer for its evaluations, and start its replacement."""
+        """Kill a worker (once), answer for or run again its evaluations, start its replacement."""
         if worker.state == "retired":
             return
         was_ready = worker.state in ("ready", "recycling")
@@ -598,49 +698,119 @@ class WorkerPool:
             worker.transport.close()
         if not worker.ready.done():
             worker.ready.set_result(None)
-        now = asyncio.get_running_loop().time()
-        jobs = list(worker.inflight.values())
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        jobs = sorted(worker.inflight.values(), key=lambda job: job.id)
         worker.inflight.clear()
         for job in jobs:
             if job.deadline is not None:
                 job.deadline.cancel()
-            if job.future.done():
-                continue
-            if job.kind == _wire.CHECK:
-                job.future.set_result(_check_failure_json(reason, job.overdue))
-                continue
-            if reason == "memory":
-                failure: EvaluationFailed = _RSS_EXCEEDED
-            elif reason == "timeout":
-                failure = _HARD_TIMEOUT if job.overdue else _COLLATERAL
-            elif reason == "shutdown":
-                failure = _SHUT_DOWN
-            else:
-                failure = _CRASHED
-            job.future.set_result(_failure_json(failure, job, now))
-        if reason != "shutdown":
-            logger.warning(
-                "worker %d (pid %d) retired (%s); %d evaluations answered for it",
-                worker.slot, worker.pid, reason, len(jobs),
-            )
+        live = [job for job in jobs if not job.future.done()]
+        rerun = self._answer_for(worker, reason, live, alone=len(jobs) == 1, now=now)
+        self.reruns += rerun
         self._background(self._reap(worker, _STOP_TIMEOUT_S))
+        if reason == "shutdown":
+            return
+        death: DeathReason | None = None
+        if reason in ("crash", "memory", "timeout"):
+            death = "start" if reason == "crash" and not was_ready else reason  # type: ignore[assignment]
+        wait = 0.0
+        if death is not None:
+            streak, wait = self._deaths.died(worker.slot, now - worker.spawned_at)
+            self._background(
+                self._report_death(worker, death, streak, len(live) - rerun, rerun, wait)
+            )
+        else:
+            logger.info(
+                "worker %d (pid %d) replaced: %s", worker.slot, worker.pid, worker.kill_detail
+            )
         if not self._closed:
-            if not was_ready:
-                self._failures[worker.slot] += 1
             self.restarts += 1
-            self._background(self._respawn(worker.slot))
+            self.respawn_waits.append(wait)
+            self._background(self._respawn(worker.slot, wait))
         self._pump()
 
-    async def _respawn(self, slot: int) -> None:
-        failures = self._failures[slot]
-        if failures:
-            await asyncio.sleep(min(_RESPAWN_BACKOFF_MAX_S, 0.1 * 2 ** (failures - 1)))
+    def _answer_for(
+        self, worker: _Worker, reason: Reason, live: list[_Job], *, alone: bool, now: float
+    ) -> int:
+        """Answer the evaluations a retired worker took with it, or queue them to run again;
+        return how many will run again. `alone`: one evaluation was running there. A library
+        check is never run again: a bundle that takes its worker down is refused."""
+        rerun = 0
+        checks = [job for job in live if job.kind == _wire.CHECK]
+        for job in checks:
+            job.answer(_check_failure_json(reason, job.overdue))
+        live = [job for job in live if job.kind != _wire.CHECK]
+        if reason in ("crash", "memory"):
+            failure: EvaluationFailed = _RSS_EXCEEDED if reason == "memory" else _CRASHED
+            if worker.exclusive:  # it ran alone, in quarantine, and did it again
+                for job in live:
+                    job.answer(_failure_json(
+                        _RSS_EXCEEDED if reason == "memory" else _CULPRIT, job, now
+                    ))
+                return 0
+            # Alone on the worker, it is the culprit (or the cause was outside: a kill, the
+            # host's OOM killer); running it again would only risk a second death.
+            suspects = [] if alone else [
+                j for j in live if not j.outbound and j.runs < _MAX_RUNS
+            ]
+            for job in live:
+                if job in suspects:
+                    self._quarantine.append(job)
+                    rerun += 1
+                else:
+                    job.answer(_failure_json(failure, job, now))
+        elif reason == "timeout":
+            innocent = [
+                j for j in live if not j.overdue and not j.outbound and j.runs < _MAX_RUNS
+            ]
+            for job in reversed(innocent):  # known innocent: back to the head of the queue
+                self._queue.appendleft(job)
+                rerun += 1
+            for job in live:
+                if job not in innocent:
+                    job.answer(
+                        _failure_json(_HARD_TIMEOUT if job.overdue else _COLLATERAL, job, now)
+                    )
+        else:
+            failure = _SHUT_DOWN if reason == "shutdown" else _COLLATERAL
+            for job in live:
+                job.answer(_failure_json(failure, job, now))
+        return rerun
+
+    async def _report_death(
+        self,
+        worker: _Worker,
+        death: DeathReason,
+        streak: int,
+        answered: int,
+        rerun: int,
+        wait: float,
+    ) -> None:
+        """Once its exit status is known: one log line and one count in the metrics."""
+        await self._reap(worker, _STOP_TIMEOUT_S)
+        returncode = worker.proc.returncode
+        self._deaths.count(death, returncode)
+        how = worker.kill_detail or exit_description(returncode)
+        if death == "start" and not worker.kill_detail:
+            how += " before it was ready"
+        logger.warning(
+            "worker %d (pid %d) %s: %s; %d deaths in a row, %d in all; %d evaluations to run "
+            "again, %d answered for it; replacement in %.2f s",
+            worker.slot, worker.pid, "died" if death in ("crash", "start") else "killed", how,
+            streak, self._deaths.total, rerun, answered, wait,
+        )
+
+    async def _respawn(self, slot: int, wait: float) -> None:
+        if wait > 0:
+            await asyncio.sleep(wait)
         if not self._closed:
             await self._spawn(slot)
 
     async def _watch(self) -> None:
         """Kill workers whose RSS passes the limit (a bomb that escaped the in-isolate limits),
-        and replacements that never report ready (retried with backoff, as a crash)."""
+        replace idle ones whose RSS stays high, and retry replacements that never report
+        ready (as a death before start: the next one waits longer)."""
         limit = self.settings.worker_max_rss_mb * _MIB
         loop = asyncio.get_running_loop()
         while True:
@@ -650,18 +820,36 @@ class WorkerPool:
                     continue
                 starting_s = loop.time() - worker.spawned_at
                 if worker.state == "starting" and starting_s > _START_TIMEOUT_S:
-                    logger.warning("worker %d (pid %d) did not start", worker.slot, worker.pid)
+                    worker.kill_detail = f"did not start in {_START_TIMEOUT_S:.0f} s"
                     self._retire(worker, "crash")
                     continue
                 rss = _read_rss(worker.pid)
                 if rss is None:
                     continue
                 if rss > limit:
-                    logger.warning(
-                        "worker %d (pid %d) RSS %d MiB is past the limit of %d MiB",
-                        worker.slot, worker.pid, rss // _MIB, limit // _MIB,
+                    worker.kill_detail = (
+                        f"RSS {rss // _MIB} MiB past the limit of {limit // _MIB} MiB"
                     )
                     self._retire(worker, "memory")
+                    continue
+                self._check_idle(worker, rss)
+
+    def _check_idle(self, worker: _Worker, rss: int) -> None:
+        """Replace a worker whose RSS stays past the idle limit once its evaluations ended
+        (memory V8 or ICU kept after the isolates closed). A fresh worker, whose warm size is
+        its own, is never replaced for it."""
+        if worker.state != "ready" or worker.inflight or not worker.evaluated:
+            worker.idle_high = 0
+            return
+        if rss <= self._idle_rss_limit:
+            worker.idle_high = 0
+            return
+        worker.idle_high += 1
+        if worker.idle_high >= _IDLE_HIGH_CHECKS:
+            worker.kill_detail = (
+                f"RSS {rss // _MIB} MiB while idle, past {self._idle_rss_limit // _MIB} MiB"
+            )
+            self._retire(worker, "recycle")
 
     # -- processes ---------------------------------------------------------------------------
 

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(4, ge=1)
     pool_size: int = Field(2, ge=0)
     worker_max_rss_mb: int = Field(1536, ge=64)
+    # An idle worker whose RSS stays past this once its evaluations ended is replaced; unset:
+    # half of worker_max_rss_mb.
+    worker_idle_rss_mb: int | None = Field(None, ge=64)
     hard_deadline_grace_ms: int = Field(2000, ge=100)
     shutdown_grace_ms: int = Field(10_000, ge=0)
 
@@ -153,6 +156,13 @@ class Settings(BaseSettings):
         for name in HOST_ONLY_SETTINGS:
             values.pop(name, None)
         return cls(_env_file=None, **values)
+
+    @property
+    def idle_rss_limit_mb(self) -> int:
+        """The RSS past which an idle worker is replaced (`worker_idle_rss_mb` or its default)."""
+        if self.worker_idle_rss_mb is not None:
+            return self.worker_idle_rss_mb
+        return self.worker_max_rss_mb // 2
 
     @cached_property
     def api_key_values(self) -> tuple[bytes, ...]:

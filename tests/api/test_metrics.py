@@ -10,7 +10,9 @@ from evaluator import EvaluationResult, ServiceStats
 
 def stats() -> ServiceStats:
     return ServiceStats(queued=3, running=2, capacity=8, warm_sandboxes=5, workers_alive=2,
-                        workers_total=2)
+                        workers_total=2,
+                        worker_crashes=(("crash", "SIGABRT", 2), ("memory", "SIGKILL", 1)),
+                        evaluations_rerun=4)
 
 
 def samples(metrics: ApiMetrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -45,6 +47,10 @@ def test_outcomes_fetches_and_gauges() -> None:
     assert found[("jseval_queue_depth", ())] == 3
     assert found[("jseval_sandboxes_warm", ())] == 5
     assert found[("jseval_workers_alive", ())] == 2
+    crashes = "jseval_worker_crashes_total"
+    assert found[(crashes, (("reason", "crash"), ("signal", "SIGABRT")))] == 2
+    assert found[(crashes, (("reason", "memory"), ("signal", "SIGKILL")))] == 1
+    assert found[("jseval_evaluations_rerun_total", ())] == 4
 
 
 def test_each_app_has_its_own_registry() -> None:

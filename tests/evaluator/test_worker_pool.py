@@ -8,6 +8,7 @@ deadline. Pids come from `WorkerPool.worker_pids()`, the test-only accessor; not
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Callable
@@ -141,15 +142,16 @@ async def test_hard_deadline_kills_a_frozen_worker(make_pool) -> None:
     # supervisor's hard deadline (budget + grace) can end these evaluations.
     pool = await make_pool(hard_deadline_grace_ms=100, worker_concurrency=2)
     stuck = asyncio.ensure_future(pool.evaluate(request(FOREVER, timeout_ms=300)))
-    other = asyncio.ensure_future(pool.evaluate(request(FOREVER, timeout_ms=20_000)))
+    other = asyncio.ensure_future(pool.evaluate(request(BUSY.format(ms=1500), timeout_ms=20_000)))
     await until(lambda: pool.stats().running == 2)
     [victim] = pool.worker_pids()
     os.kill(victim, signal.SIGSTOP)
 
     result = await stuck
     assert result.error is not None and result.error.kind == "timeout"
-    collateral = await other  # running on the same worker when it was killed
-    assert collateral.error is not None and collateral.error.kind == "internal"
+    # Running on the same worker when it was killed, and known innocent: it runs again.
+    assert (await other).result == 7
+    assert pool.stats().evaluations_rerun == 1
     await until(lambda: not alive(victim))
     assert (await pool.evaluate(request("1 + 2"))).result == 3
 
@@ -283,3 +285,123 @@ async def test_a_worker_that_cannot_stop_a_cancelled_evaluation_is_replaced(make
     assert result.result == 3
     await until(lambda: not alive(victim))
     assert pool.restarts == 1 and pool.stats().cancelled == 1
+
+
+# -- crash loops (evaluator/_worker_deaths.py) ------------------------------------------------
+
+
+async def test_a_worker_that_keeps_dying_is_replaced_ever_more_slowly(
+    make_pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Four deaths in a row: replacements wait 0, 0.25, 0.5, 1 s; while no worker is up the
+    pool is not ready; each death is one log line with its signal and its count, and one count
+    in the metrics."""
+    pool = await make_pool()
+    caplog.set_level(logging.WARNING, logger="jseval.supervisor")
+    for death in range(1, 5):
+        [victim] = pool.worker_pids()
+        os.kill(victim, signal.SIGSEGV)
+        await until(lambda: not pool.ready())  # the only worker is gone
+        await until(lambda v=victim: pool.ready() and v not in pool.worker_pids(), timeout_s=20)
+        assert pool.respawn_waits == [0.0, 0.25, 0.5, 1.0][:death]
+    await until(lambda: sum(n for *_, n in pool.stats().worker_crashes) == 4)
+    assert pool.stats().worker_crashes == (("crash", "SIGSEGV", 4),)
+    lines = [r.getMessage() for r in caplog.records if "SIGSEGV" in r.getMessage()]
+    assert len(lines) == 4
+    assert "killed by SIGSEGV; 4 deaths in a row, 4 in all" in lines[-1]
+    assert (await pool.evaluate(request("'up'"))).result == "up"
+
+
+# -- innocent neighbours: quarantine ------------------------------------------------------------
+
+
+async def test_neighbours_of_a_dead_worker_run_again_and_answer(make_pool) -> None:
+    """A V8 abort (SIGABRT here, sent from outside) takes four evaluations with it: none made an
+    outbound request and none is known as the culprit, so each runs again, alone, and
+    answers as if nothing had happened."""
+    pool = await make_pool(worker_concurrency=4)
+    requests = [request(BUSY.format(ms=800)) for _ in range(4)]
+    batch = asyncio.ensure_future(pool.evaluate_batch(requests))
+    await until(lambda: pool.stats().running == 4)
+    [victim] = pool.worker_pids()
+    os.kill(victim, signal.SIGABRT)
+    results = await batch
+    assert [r.result for r in results] == [7, 7, 7, 7]
+    assert pool.stats().evaluations_rerun == 4
+    assert pool.restarts == 1  # nobody died again: every one of them was innocent
+
+
+async def test_the_culprit_is_the_one_that_dies_again_alone(make_pool) -> None:
+    pool = await make_pool(worker_concurrency=4)
+    culprit = asyncio.ensure_future(
+        pool.evaluate(request(BUSY.format(ms=60_000), timeout_ms=30_000))
+    )
+    await until(lambda: pool.stats().running == 1)
+    requests = [request(BUSY.format(ms=600)) for _ in range(3)]
+    others = asyncio.ensure_future(pool.evaluate_batch(requests))
+    await until(lambda: pool.stats().running == 4)
+    [victim] = pool.worker_pids()
+    os.kill(victim, signal.SIGABRT)
+    # Suspects run again one at a time, oldest first: the culprit first, alone.
+    await until(lambda: len(pool.quarantine_pids()) == 1, timeout_s=20)
+    [alone] = pool.quarantine_pids()
+    os.kill(alone, signal.SIGABRT)  # it "crashes" again, alone: now it is known
+    result = await culprit
+    assert result.error is not None and result.error.kind == "internal"
+    assert result.error.message == (
+        "the evaluation stopped the worker process running it, again when run alone"
+    )
+    assert [r.result for r in await others] == [7, 7, 7]
+    assert pool.restarts == 2
+
+
+async def test_an_evaluation_that_asked_for_a_fetch_is_never_run_twice(
+    make_pool, origin_server
+) -> None:
+    pool = await make_pool(
+        worker_concurrency=2, fetch_allow=(f"127.0.0.1:{origin_server.port}",)
+    )
+    hits = origin_server.app.hits
+    fetcher = asyncio.ensure_future(pool.evaluate(request(
+        f"await fetch({origin_server.url('/echo')!r}); while (true) {{}}",
+        mode="function", timeout_ms=30_000,
+    )))
+    bystander = asyncio.ensure_future(
+        pool.evaluate(request(BUSY.format(ms=2000), timeout_ms=10_000))
+    )
+    await until(lambda: origin_server.app.hits > hits and pool.stats().running == 2)
+    [victim] = pool.worker_pids()
+    os.kill(victim, signal.SIGABRT)
+    result = await fetcher
+    assert result.error is not None and result.error.kind == "internal"
+    assert result.error.message == "the worker process running the evaluation stopped unexpectedly"
+    assert (await bystander).result == 7  # it made no request: it ran again
+    assert origin_server.app.hits == hits + 1  # the fetch was not repeated
+
+
+async def test_the_culprit_past_the_rss_limit_is_found_alone(make_pool) -> None:
+    """No outside help: the RSS watch kills the worker under three evaluations; run again one
+    at a time, the bomb passes the limit alone and answers `memory`, the others their result."""
+    pool = await make_pool(worker_max_rss_mb=200, max_memory_mb=1024, worker_concurrency=3)
+    bomb = asyncio.ensure_future(pool.evaluate(request(BOMB, memory_mb=1024, timeout_ms=20_000)))
+    await until(lambda: pool.stats().running == 1)
+    requests = [request(BUSY.format(ms=1500), timeout_ms=10_000) for _ in range(2)]
+    others = asyncio.ensure_future(pool.evaluate_batch(requests))
+    result = await bomb
+    assert result.error is not None and result.error.kind == "memory"
+    assert [r.result for r in await others] == [7, 7]
+    assert pool.stats().evaluations_rerun >= 2
+
+
+async def test_an_idle_worker_whose_rss_stays_high_is_replaced(make_pool) -> None:
+    """Memory a worker keeps once its evaluations ended (ICU, V8's pools) is given back by
+    replacing it; a replacement is not judged before it has evaluated anything."""
+    pool = await make_pool(worker_idle_rss_mb=64)  # below any warm worker: every one is high
+    [first] = pool.worker_pids()
+    assert (await pool.evaluate(request("1"))).result == 1
+    await until(lambda: pool.ready() and first not in pool.worker_pids(), timeout_s=20)
+    assert pool.stats().worker_crashes == ()  # a replacement, not a death
+    [second] = pool.worker_pids()
+    assert (await pool.evaluate(request("2"))).result == 2
+    await until(lambda: pool.ready() and second not in pool.worker_pids(), timeout_s=20)
+    assert pool.restarts == 2

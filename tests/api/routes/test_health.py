@@ -1,8 +1,11 @@
-"""GET /healthz and /readyz: open, fast while every sandbox is busy, 503 while starting."""
+"""GET /healthz and /readyz: open, fast while every sandbox is busy, 503 while starting or while
+no worker process is up."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -10,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from evaluator import LocalService, Settings
+from evaluator import LocalService, Settings, WorkerPool
 
 
 def test_probes_answer(api_client: httpx.Client) -> None:
@@ -72,4 +75,32 @@ def test_starting_service_is_503_after_validation(serve_api: Callable[..., objec
             if client.get("/readyz").status_code == 200:
                 break
             threading.Event().wait(0.01)
+        assert client.post("/v1/evaluate", json={"code": "6 * 7"}).json()["result"] == 42
+
+
+def _wait_for(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.005)
+
+
+def test_readyz_is_503_while_no_worker_is_up_and_metrics_count_the_deaths(
+    serve_api: Callable[..., object],
+) -> None:
+    """A worker that keeps dying (SIGSEGV, three times): while none is up /readyz says so, and
+    /metrics counts each death by reason and signal."""
+    settings = Settings(workers=1, pool_size=1, worker_concurrency=1)
+    pool = WorkerPool(settings)
+    live = serve_api(settings, pool)
+    with live.client() as client:  # type: ignore[attr-defined]
+        assert client.get("/readyz").status_code == 200
+        for _ in range(3):
+            [victim] = pool.worker_pids()
+            os.kill(victim, signal.SIGSEGV)
+            _wait_for(lambda: client.get("/readyz").status_code == 503)
+            assert client.get("/readyz").json()["workers_alive"] == 0
+            _wait_for(lambda: client.get("/readyz").status_code == 200)
+        expected = 'jseval_worker_crashes_total{reason="crash",signal="SIGSEGV"} 3.0'
+        _wait_for(lambda: expected in client.get("/metrics").text)
         assert client.post("/v1/evaluate", json={"code": "6 * 7"}).json()["result"] == 42
