@@ -30,8 +30,9 @@ def test_full_result_shape(api_client: httpx.Client) -> None:
     body = evaluate(api_client, code=code).json()
     assert set(body) == {
         "ok", "result", "result_type", "error", "logs", "logs_truncated", "actions", "store",
-        "store_ops", "timers", "fetches", "stats",
+        "store_ops", "timers", "fetches", "output_truncated", "stats",
     }
+    assert body["output_truncated"] is False
     assert body["logs"][0]["text"] == "line 1"
     assert body["actions"][-1] == {
         "type": "SHOW_ALERT", "payload": {"message": "hi", "style": "success"}
