@@ -389,7 +389,11 @@ class WorkerPool:
         """Run several, spread over the workers; results in order. Admitted whole or refused."""
         self._admit(len(requests))
         raws = await asyncio.gather(*(self._submit(request) for request in requests))
-        return [EvaluationResult.model_validate_json(raw) for raw in raws]
+        results = []
+        for index in range(len(raws)):  # each raw answer let go once parsed (up to the cap each)
+            results.append(EvaluationResult.model_validate_json(raws[index]))
+            raws[index] = b""
+        return results
 
     async def aclose(self, grace_s: float = 10.0) -> None:
         """Refuse new work, let admitted evaluations finish (up to `grace_s`), stop the workers."""
