@@ -23,8 +23,9 @@ evaluations on threads; this module admits, queues, dispatches and answers for t
   out by running again, each alone on an otherwise idle worker ("quarantine"), the evaluations
   that made no outbound request (`OUTBOUND` frame: those could repeat a POST): the culprit kills
   its worker again, alone, and answers `internal` (or `memory`, for the RSS limit); the others
-  answer as if nothing had happened. None runs more than twice, and one alone on its worker runs
-  again too (the cause may have been outside it: a kill, the host's OOM killer). Evaluations
+  answer as if nothing had happened. None runs more than twice, and one alone on a worker that
+  died by itself runs again too (the cause may have been outside it: a kill, the host's OOM
+  killer); one alone on a worker killed past its RSS limit is the culprit at once. Evaluations
   beside one killed for its hard deadline are known innocent and simply run again. Why not a
   per-job progress marker instead: with `worker_concurrency` isolates running JavaScript at the
   same instant, "which job was running" has several answers; only running alone has one.
@@ -710,7 +711,7 @@ class WorkerPool:
             if job.deadline is not None:
                 job.deadline.cancel()
         live = [job for job in jobs if not job.future.done()]
-        rerun = self._answer_for(worker, reason, live, now)
+        rerun = self._answer_for(worker, reason, live, alone=len(jobs) == 1, now=now)
         self.reruns += rerun
         self._background(self._reap(worker, _STOP_TIMEOUT_S))
         if reason == "shutdown":
@@ -734,10 +735,12 @@ class WorkerPool:
             self._background(self._respawn(worker.slot, wait))
         self._pump()
 
-    def _answer_for(self, worker: _Worker, reason: Reason, live: list[_Job], now: float) -> int:
+    def _answer_for(
+        self, worker: _Worker, reason: Reason, live: list[_Job], *, alone: bool, now: float
+    ) -> int:
         """Answer the evaluations a retired worker took with it, or queue them to run again;
-        return how many will run again. A library check is never run again: a bundle that takes
-        its worker down is refused."""
+        return how many will run again. `alone`: one evaluation was running there. A library
+        check is never run again: a bundle that takes its worker down is refused."""
         rerun = 0
         checks = [job for job in live if job.kind == _wire.CHECK]
         for job in checks:
@@ -751,10 +754,13 @@ class WorkerPool:
                         _RSS_EXCEEDED if reason == "memory" else _CULPRIT, job, now
                     ))
                 return 0
-            # Even alone on the worker it runs again: the cause may have been outside (a kill,
-            # the host's OOM killer, a neighbour that had just finished). A culprit pays with a
-            # second death, which the replacement backoff bounds.
-            suspects = [j for j in live if not j.outbound and j.runs < _MAX_RUNS]
+            # Alone on a worker that died by itself, it runs again: the cause may have been
+            # outside it (a kill, the host's OOM killer); a culprit pays with a second death,
+            # which the replacement backoff bounds. Alone on a worker the RSS watch killed, it
+            # is the culprit: the supervisor measured it growing alone.
+            suspects = [] if alone and reason == "memory" else [
+                j for j in live if not j.outbound and j.runs < _MAX_RUNS
+            ]
             for job in live:
                 if job in suspects:
                     self._quarantine.append(job)

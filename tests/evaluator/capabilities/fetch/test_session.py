@@ -347,8 +347,9 @@ def test_calls_past_the_cap_are_listed_each_until_an_answer_is_full(capped, orig
     records = result.fetches
     assert 3 < len(records) <= 20000
     size = sum(len(r.model_dump_json()) for r in records)
-    assert len(records) == 20000 or size > 2 * 1024 * 1024
-    assert size < 3 * 1024 * 1024
+    # Past the answer's cap (max_output_bytes) the list is trimmed from its end, and said so.
+    assert len(records) == 20000 or result.output_truncated
+    assert size <= 2 * 1024 * 1024
     # The first three were requests (answered, or timed out on a busy machine); the rest refused.
     assert not any("too many requests" in (r.error or "") for r in records[:3])
     assert all(r.error == "too many requests (at most 3 per evaluation)" for r in records[3:])
