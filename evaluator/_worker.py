@@ -205,13 +205,22 @@ class Worker:
     def _trim_when_idle(self) -> None:
         """Once idle after work, hand freed heap back to the OS: glibc keeps what isolates and
         ICU freed in its arenas, and the supervisor replaces an idle worker whose RSS stays
-        high (`worker_idle_rss_mb`); this is what keeps a healthy one under it."""
+        high (`worker_idle_rss_mb`); this is what keeps a healthy one under it.
+
+        Then the data-segment cap is measured again from here. The address space a worker has
+        mapped only grows (arenas stay mapped when trimmed, V8 keeps its reservations), so a
+        cap measured once at start left an old worker less and less room: an ArrayBuffer bomb
+        then failed on the cap (a RangeError, kind `runtime`) before the RSS watch could see
+        it, instead of the worker's RSS limit deciding."""
         with self._busy_lock:
             if self._running or not self._freed_since_trim:
                 return
             self._freed_since_trim = False
         if _malloc_trim is not None:
             _malloc_trim(0)
+        current = _data_bytes()
+        if current:
+            _limit_data(data_limit_bytes(self._settings, current))
 
     def _evaluate(
         self, job_id: int, payload: bytes, queue_ms: float, cancellation: Cancellation
