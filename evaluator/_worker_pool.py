@@ -711,7 +711,8 @@ class WorkerPool:
             if job.deadline is not None:
                 job.deadline.cancel()
         live = [job for job in jobs if not job.future.done()]
-        rerun = self._answer_for(worker, reason, live, alone=len(jobs) == 1, now=now)
+        evaluations = sum(1 for job in jobs if job.kind == _wire.EVAL)
+        rerun = self._answer_for(worker, reason, live, alone=evaluations == 1, now=now)
         self.reruns += rerun
         self._background(self._reap(worker, _STOP_TIMEOUT_S))
         if reason == "shutdown":
