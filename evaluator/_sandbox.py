@@ -58,8 +58,14 @@ __all__ = [
 ]
 
 _PREPARE_TIMEOUT_S = 10.0
-# After a termination, how long a last `flush` may take to hand back the records made so far.
+# After a termination, how long the terminated task gets to answer before the driver stops
+# waiting for it (inside one long builtin, V8 notices the termination only when it returns).
 _FLUSH_GRACE_S = 0.05
+# How long the last `flush` may take to hand back the records made so far. It normally answers
+# in well under a millisecond; the margin is for a loaded machine, where the isolate's thread may
+# wait for a core (at 50 ms, records made before a timeout were lost under load). It is paid in
+# full only when the isolate is stuck in a builtin, and the worker's hard deadline bounds that.
+_FLUSH_WAIT_S = 0.25
 # While nothing is pending and the result has not settled, how often to look again (V8 may
 # still run a FinalizationRegistry callback that settles it).
 _IDLE_POLL_S = 0.025
@@ -532,7 +538,7 @@ class Sandbox:
             return
         if isinstance(failure, MemoryLimitExceeded):
             self._isolate.set_memory_limit(1 << 40)  # room to write the records out
-        reply = self._post(_FLUSH).wait(_FLUSH_GRACE_S)
+        reply = self._post(_FLUSH).wait(_FLUSH_WAIT_S)
         if reply is None or not reply.ok:
             return
         state = self._absorb(reply, outcome, {})
